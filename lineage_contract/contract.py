@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,14 @@ class Contract:
         self.media_types: tuple[str, ...] = tuple(body.get("content", {}))
         self.json_media_type = next(m for m in self.media_types if _is_json(m))
         self.request_pointer = pointer(
-            ["paths", self.path, self.method.lower(), "requestBody", "content", self.json_media_type]
+            [
+                "paths",
+                self.path,
+                self.method.lower(),
+                "requestBody",
+                "content",
+                self.json_media_type,
+            ]
         ) + "/schema"
         self._request_root: Mapping[str, Any] = body["content"][self.json_media_type].get(
             "schema", {}
@@ -94,7 +102,9 @@ class Contract:
             )
 
     @classmethod
-    def load(cls, source: str | os.PathLike[str] | None = None, *, operation: str | None = None) -> Contract:
+    def load(
+        cls, source: str | os.PathLike[str] | None = None, *, operation: str | None = None
+    ) -> Contract:
         """Load a JSON or YAML document (default: the bundled one); cached per file state."""
         path = Path(source) if source is not None else bundled_document_path()
         try:
@@ -181,7 +191,9 @@ def read_document(path: str | os.PathLike[str]) -> Mapping[str, Any]:
     except (ValueError, yaml.YAMLError) as exc:
         raise ContractError(f"{path} is neither JSON nor YAML: {exc}") from exc
     if not isinstance(document, Mapping):
-        raise ContractError(f"{path}: an OpenAPI document is an object, got {type(document).__name__}")
+        raise ContractError(
+            f"{path}: an OpenAPI document is an object, got {type(document).__name__}"
+        )
     return document
 
 
@@ -193,14 +205,41 @@ def _check_document(document: Mapping[str, Any], source: str) -> None:
             "this kit reads OpenAPI 3.0.x documents"
         )
     # Imported here: the spec validator is slow to import and only needed at load.
-    from openapi_spec_validator import validate
-    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+    from jsonschema.exceptions import best_match
+    from openapi_spec_validator import OpenAPIV30SpecValidator
 
     try:
-        validate(dict(document))
-    except OpenAPIValidationError as exc:
-        where = pointer(list(exc.path)) or "/"
-        raise ContractError(f"{source}: invalid OpenAPI document at {where}: {exc.message}") from exc
+        errors = list(islice(OpenAPIV30SpecValidator(dict(document)).iter_errors(), 4))
+    except Exception as exc:  # a $ref it cannot follow, a value it cannot read
+        # "... does not exist within {the whole document}": keep the first part.
+        text = str(exc).split(" within ", 1)[0]
+        text = text if len(text) <= 300 else text[:300] + "…"
+        raise ContractError(f"{source}: invalid OpenAPI document: {text}") from exc
+    if not errors:
+        return
+    # The first error places the problem in the document; the ones after it,
+    # when there are any, name it (their paths are relative to a schema there).
+    where = pointer(list(errors[0].absolute_path)) or "/"
+    details = []
+    for error in errors[1:]:
+        while error.context:
+            error = best_match(error.context)
+        inner = pointer(list(error.absolute_path))
+        details.append(f"{inner[1:] + ': ' if inner else ''}{_spec_message(error.message)}")
+    message = _spec_message(errors[0].message)
+    if details:
+        message += " (" + "; ".join(details) + ")"
+    raise ContractError(f"{source}: invalid OpenAPI document at {where}: {message}")
+
+
+def _spec_message(message: str) -> str:
+    # openapi-spec-validator goes on to print the schema and the instance, which
+    # for a schema object is the whole of it: keep the first sentence, naming the
+    # value briefly.
+    first = message.split("\n\n", 1)[0]
+    if first[:1] in "{[" and " is not " in first:
+        first = "this value" + first[first.rindex(" is not ") :]
+    return first if len(first) <= 300 else first[:300] + "…"
 
 
 def _is_json(media_type: str) -> bool:

@@ -3,8 +3,10 @@
 OAS 3.0 speaks an extended subset of draft 5 ("Wright 00"). The differences that
 change verdicts, and what this module does with each:
 
-* ``nullable: true`` admits ``null``: the type becomes ``[T, "null"]`` and an
-  ``enum`` gains ``null``.
+* ``nullable: true`` admits ``null`` where ``type`` is given: the type becomes
+  ``[T, "null"]``. Nothing else changes: OAS 3.0.3 (which clarifies every 3.0.x)
+  says the other constraints "retain their defined behavior, and therefore may
+  disallow the use of null", so an ``enum`` without ``null`` still refuses it.
 * ``exclusiveMinimum``/``exclusiveMaximum`` are booleans modifying
   ``minimum``/``maximum``: they become the 2020-12 numeric form.
 * ``readOnly`` properties must not be sent in a request (and ``writeOnly`` not in
@@ -134,35 +136,58 @@ class _Translator:
             out["type"] = [kind, "null"]
         elif isinstance(kind, list) and "null" not in kind:
             out["type"] = [*kind, "null"]
-        if isinstance(out.get("enum"), list) and None not in out["enum"]:
-            out["enum"] = [*out["enum"], None]
 
 
 def schema_location(schema: Mapping[str, Any], schema_path: list[str | int]) -> list[str | int]:
-    """Where a jsonschema ``schema_path`` (which runs through ``$ref``) really ends.
+    """Where a jsonschema ``schema_path`` really ends, every ``$ref`` followed.
 
-    The answer is a path from the translated schema's root with every ``$ref``
-    followed, so ``/$defs/BaseFacet/required`` rather than ``/$ref/required``.
+    The answer is a path from the translated schema's root, so
+    ``/$defs/BaseFacet/required`` rather than a path through the referring
+    schemas. jsonschema (4.18 and later) leaves ``$ref`` out of ``schema_path``:
+    a step that a ``$ref`` node does not have is taken in the schema it names.
+    An explicit ``"$ref"`` step (older jsonschema) is followed as well.
     """
     location: list[str | int] = []
     node: Any = schema
     for step in schema_path:
-        if step == "$ref" and isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
-            ref = node["$ref"]
-            if ref.startswith("#/"):
-                location = [p for p in ref[2:].split("/")]
-                node = schema
-                for part in location:
-                    node = node[part] if isinstance(node, Mapping) else node[int(part)]
-                continue
+        if step == "$ref" and _ref_of(node) is not None:
+            location, node = _follow_ref(schema, node)
+            continue
+        seen: set[str] = set()
+        while (ref := _ref_of(node)) is not None and step not in node and ref not in seen:
+            seen.add(ref)
+            location, node = _follow_ref(schema, node)
         location.append(step)
         if isinstance(node, Mapping):
-            node = node.get(step)  # type: ignore[call-overload]
+            node = node.get(step)
         elif isinstance(node, list) and isinstance(step, int) and step < len(node):
             node = node[step]
         else:
             node = None
     return location
+
+
+def _ref_of(node: Any) -> str | None:
+    if isinstance(node, Mapping):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):
+            return ref
+    return None
+
+
+def _follow_ref(schema: Mapping[str, Any], node: Mapping[str, Any]) -> tuple[list[str | int], Any]:
+    location: list[str | int] = [
+        p.replace("~1", "/").replace("~0", "~") for p in node["$ref"][2:].split("/")
+    ]
+    target: Any = schema
+    for part in location:
+        if isinstance(target, Mapping):
+            target = target.get(part)
+        elif isinstance(target, list) and str(part).isdigit() and int(part) < len(target):
+            target = target[int(part)]
+        else:
+            target = None
+    return location, target
 
 
 def document_pointer(location: list[str | int], root_pointer: str) -> str:

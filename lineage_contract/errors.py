@@ -13,7 +13,7 @@ class LineageContractError(Exception):
 
 
 class ContractError(LineageContractError):
-    """The OpenAPI document cannot be used: unreadable, invalid, or asks for what we cannot check."""
+    """The OpenAPI document cannot be used: unreadable, invalid, or asking for unknown checks."""
 
 
 class InvalidEvent(LineageContractError):

@@ -67,17 +67,22 @@ def violations(
     schema: Mapping[str, Any],
     root_pointer: str,
     resolve: Callable[[str], Any],
+    instance: Any = None,
 ) -> list[Violation]:
-    """Flatten, describe, de-duplicate and order jsonschema errors."""
+    """Flatten, describe, de-duplicate and order jsonschema errors.
+
+    ``instance`` is the validated value: a property whose schema is ``false``
+    (readOnly in a request, writeOnly in a response) is only found through it.
+    """
     seen: set[tuple[str, str]] = set()
     out: list[Violation] = []
     for error in errors:
         for leaf in _leaves(error):
-            violation = _describe(leaf, schema, root_pointer, resolve)
-            key = (violation.pointer, violation.keyword)
-            if key not in seen:
-                seen.add(key)
-                out.append(violation)
+            for violation in _describe_all(leaf, schema, root_pointer, resolve, instance):
+                key = (violation.pointer, violation.keyword)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(violation)
     out.sort(key=lambda v: (v.pointer, v.keyword))
     return out
 
@@ -106,6 +111,74 @@ def _distance(parent: ValidationError, errors: list[ValidationError]) -> tuple[i
     return (int(type_miss), len(errors))
 
 
+def _describe_all(
+    error: ValidationError,
+    schema: Mapping[str, Any],
+    root_pointer: str,
+    resolve: Callable[[str], Any],
+    instance: Any,
+) -> Iterator[Violation]:
+    if error.validator is not None or not error.absolute_schema_path:
+        yield _describe(error, schema, root_pointer, resolve)
+        return
+    # jsonschema reports a ``false`` subschema under ``properties`` at the parent
+    # object, with neither the property's name nor its schema in the paths: find
+    # every present property whose schema is false.
+    location = schema_location(schema, list(error.absolute_schema_path))
+    names = _false_properties(schema, location, _at(instance, error.absolute_path))
+    if location[-1:] != ["properties"] or not names:
+        yield _describe(error, schema, root_pointer, resolve)
+        return
+    base = list(error.absolute_path)
+    for name in names:
+        schema_ptr = document_pointer([*location, name], root_pointer)
+        node = _follow(resolve(schema_ptr), resolve)
+        if isinstance(node, Mapping) and node.get("readOnly") is True:
+            keyword, rule = "readOnly", "is read-only and must not be sent in a request"
+        elif isinstance(node, Mapping) and node.get("writeOnly") is True:
+            keyword, rule = "writeOnly", "is write-only and must not appear in a response"
+        else:
+            keyword, rule = "false", "is not allowed here"
+        yield Violation(
+            kind=Kind.SCHEMA,
+            keyword=keyword,
+            message=f"property {name!r} {rule}",
+            pointer=pointer([*base, name]),
+            schema_pointer=schema_ptr,
+        )
+
+
+def _at(instance: Any, path: Iterable[Any]) -> Any:
+    for part in path:
+        try:
+            instance = instance[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return instance
+
+
+def _false_properties(
+    schema: Mapping[str, Any], location: list[str | int], parent: Any
+) -> list[str]:
+    node: Any = schema
+    for part in location:
+        node = node.get(part) if isinstance(node, Mapping) else None
+    if not isinstance(node, Mapping) or not isinstance(parent, Mapping):
+        return []
+    return [name for name, sub in node.items() if sub is False and name in parent]
+
+
+def _follow(node: Any, resolve: Callable[[str], Any]) -> Any:
+    seen: set[str] = set()
+    while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
+        ref = node["$ref"]
+        if ref in seen or not ref.startswith("#/"):
+            break
+        seen.add(ref)
+        node = resolve(ref[1:])
+    return node
+
+
 def _describe(
     error: ValidationError,
     schema: Mapping[str, Any],
@@ -124,7 +197,7 @@ def _describe(
         message = f"required property {name!r} is missing"
     elif keyword == "type":
         wanted = " or ".join(expected) if isinstance(expected, list) else expected
-        message = f"expected {wanted}, got {json_type(value)} {brief(value)}"
+        message = f"expected {wanted}, got {_got(value)}"
     elif keyword == "enum":
         allowed = ", ".join("null" if v is None else str(v) for v in expected)
         message = f"{brief(value)} is not one of the allowed values: {allowed}"
@@ -134,18 +207,14 @@ def _describe(
         hint = FORMAT_HINTS.get(expected, f"format {expected!r}")
         message = f"{brief(value)} is not a valid {expected}: expected {hint}"
     elif keyword == "false":
-        name = str(path[-1]) if path else ""
-        node = resolve(schema_ptr)
-        if isinstance(node, Mapping) and node.get("readOnly") is True:
-            keyword = "readOnly"
-            message = f"property {name!r} is read-only and must not be sent in a request"
-        elif isinstance(node, Mapping) and node.get("writeOnly") is True:
-            keyword = "writeOnly"
-            message = f"property {name!r} is write-only and must not appear in a response"
-        else:
-            message = f"property {name!r} is not allowed here"
+        # A false schema outside ``properties`` (those are handled by _describe_all).
+        message = f"{brief(value)} is not allowed here"
     elif keyword in ("additionalProperties", "unevaluatedProperties"):
-        message = error.message.split(" (", 1)[0] if len(error.message) < 300 else "unexpected properties"
+        message = (
+            error.message.split(" (", 1)[0]
+            if len(error.message) < 300
+            else "unexpected properties"
+        )
     elif keyword in ("oneOf", "anyOf"):
         message = (
             f"{brief(value)} matches more than one of the alternatives"
@@ -161,6 +230,13 @@ def _describe(
         pointer=pointer(path),
         schema_pointer=schema_ptr,
     )
+
+
+def _got(value: Any) -> str:
+    # "got null", "got an empty array", "got string "x"": never the type twice.
+    if value is None or isinstance(value, dict | list):
+        return brief(value)
+    return f"{json_type(value)} {brief(value)}"
 
 
 def _missing_name(error: ValidationError) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 import jsonschema_rs
@@ -20,7 +21,7 @@ from .errors import InvalidEvent
 from .explain import violations
 from .formats import CHECKERS
 from .payload import PayloadError, gunzip, parse_json
-from .report import Kind, Report, Violation, unpointer
+from .report import Kind, Report, Violation, pointer, unpointer
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 
@@ -56,22 +57,34 @@ class Validator:
         )
         allowed = [m.upper() for m in _path_methods(self.contract)]
         self.allowed_methods: tuple[str, ...] = tuple(allowed)
+        self._media_types = frozenset(m.lower() for m in self.contract.media_types)
 
     # -- payloads -----------------------------------------------------------
 
     def check(self, payload: bytes | str | Any) -> Report:
         """Judge one payload: bytes or text are parsed as strict JSON first."""
+        found, event, parsed = self._judge(payload)
+        return Report(found, event=event, parsed=parsed)
+
+    def _judge(self, payload: bytes | str | Any) -> tuple[tuple[Violation, ...], Any, bool]:
+        # check() without the Report, so that check_request builds only one.
         if isinstance(payload, bytes | bytearray | memoryview | str):
             raw = bytes(payload) if not isinstance(payload, str) else payload
             try:
                 event = parse_json(raw)
             except PayloadError as exc:
-                return Report((exc.violation,))
+                return (exc.violation,), None, False
         else:
             event = payload
-        if self._fast.is_valid(event):
-            return Report((), event=event, parsed=True)
-        return Report(tuple(self.explain(event)), event=event, parsed=True)
+        try:
+            valid = self._fast.is_valid(event)
+        except (ValueError, TypeError) as exc:
+            # Only a parsed object gets here: it holds something JSON cannot (a
+            # datetime from YAML, a set, a non-string key, a lone surrogate).
+            return (_not_json(exc),), event, True
+        if valid:
+            return (), event, True
+        return tuple(self.explain(event)), event, True
 
     def explain(self, event: Any) -> list[Violation]:
         """Every schema violation of a parsed event (empty when it is valid)."""
@@ -81,22 +94,32 @@ class Validator:
                 self.contract.request_schema,
                 self.contract.request_pointer,
                 self._document_node,
+                event,
             )
         except RecursionError:
             found = [
                 Violation(Kind.SCHEMA, "depth", "value nested too deeply to validate", pointer="")
             ]
-        if not found and not self._fast.is_valid(event):
+        if found:
+            return found
+        try:
+            fast_valid = self._fast.is_valid(event)
+        except (ValueError, TypeError) as exc:
+            return [_not_json(exc)]
+        if not fast_valid:
             # The engines disagree: never call it valid; report what the fast one saw.
-            found = [
-                Violation(
-                    Kind.SCHEMA,
-                    str(getattr(e.kind, "name", "schema")).lower(),
-                    e.message,
-                    pointer="".join(f"/{p}" for p in e.instance_path),
-                )
-                for e in self._fast.iter_errors(event)
-            ]
+            try:
+                found = [
+                    Violation(
+                        Kind.SCHEMA,
+                        str(getattr(e.kind, "name", "schema")).lower(),
+                        e.message,
+                        pointer=pointer(list(e.instance_path)),
+                    )
+                    for e in self._fast.iter_errors(event)
+                ]
+            except ValueError as exc:
+                found = [Violation(Kind.SCHEMA, "schema", f"invalid ({exc})")]
         return found
 
     def iter_errors(self, payload: bytes | str | Any) -> Iterator[Violation]:
@@ -137,24 +160,34 @@ class Validator:
             return Report((*found, exc.violation))
         if decoded is None:
             return Report(tuple(found))
-        report = self.check(decoded)
-        return Report(
-            (*found, *report.violations), event=report.event, parsed=report.parsed, body=decoded
-        )
+        violations, event, parsed = self._judge(decoded)
+        if found:
+            violations = (*found, *violations)
+        return Report(violations, event=event, parsed=parsed, body=decoded)
 
     def security_violation(self, header: Any) -> Violation | None:
         """None when one of the contract's security requirements is met."""
         requirements = self.contract.security
-        if not requirements or any(
-            all(_satisfies(header, scheme) for scheme in group) for group in requirements
-        ):
+        if not requirements:
             return None
+        # Plain loops: this runs on every request of the mock server.
+        for group in requirements:
+            for scheme in group:
+                if not _satisfies(header, scheme):
+                    break
+            else:
+                return None
         wanted = " or ".join(
             " and ".join(_describe_scheme(s) for s in group) or "nothing" for group in requirements
         )
-        return Violation(Kind.SECURITY, "security", f"missing or malformed credentials: expected {wanted}")
+        return Violation(
+            Kind.SECURITY, "security", f"missing or malformed credentials: expected {wanted}"
+        )
 
     def _route_violations(self, method: str, path: str) -> list[Violation]:
+        if "://" in path:
+            # An absolute-form target (RFC 9112 3.2.2): whatever the host, only the path counts.
+            path = urlsplit(path).path or "/"
         path = path.split("?", 1)[0]
         if _strip_base(path, self.contract.servers) != self.contract.path:
             return [
@@ -209,10 +242,11 @@ class Validator:
         return body
 
     def _check_media_type(self, media_type: str | None) -> None:
+        if media_type in self._media_types:
+            return
         base, _, params = (media_type or "").partition(";")
         base = base.strip().lower()
-        accepted = [m.lower() for m in self.contract.media_types]
-        if base not in accepted:
+        if base not in self._media_types:
             got = f"{media_type!r}" if media_type else "no Content-Type"
             raise PayloadError(
                 Violation(
@@ -245,6 +279,15 @@ class Validator:
             else:
                 return None
         return node
+
+
+def _not_json(exc: Exception) -> Violation:
+    if isinstance(exc, UnicodeEncodeError):
+        bad = exc.object[exc.start : exc.end].encode("unicode_escape").decode()
+        message = f"a string holds {bad}, a lone surrogate, which is not Unicode text"
+    else:
+        message = f"not a JSON value: {exc}"
+    return Violation(Kind.JSON, "json", message)
 
 
 def bearer_token(headers: Headers) -> str | None:
@@ -305,4 +348,5 @@ def _strip_base(path: str, servers: tuple[str, ...]) -> str:
 
 def _path_methods(contract: Contract) -> list[str]:
     item = contract.document.get("paths", {}).get(contract.path, {})
-    return [m for m in ("get", "put", "post", "delete", "options", "head", "patch", "trace") if m in item]
+    methods = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+    return [m for m in methods if m in item]

@@ -1,0 +1,660 @@
+"""Judging payloads and requests: lineage_contract.validator.
+
+One test per rule of the document (required fields at every level, each type,
+the enum, each format, facets' _producer/_schemaURL wherever facets live,
+_deleted), the fixtures, bad input of every kind, and the request checks.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.datastructures import Headers
+
+import lineage_contract
+from lineage_contract import (
+    InvalidEvent,
+    Kind,
+    LineageContractError,
+    Report,
+    Validator,
+    Violation,
+)
+from lineage_contract.report import unpointer
+from lineage_contract.validator import bearer_token
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures"
+PATH = "/api/v1/lineage"
+HEADERS = {"Authorization": "Bearer secret", "Content-Type": "application/json"}
+P = "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python"
+S = "https://openlineage.io/spec/facets/1-0-1/X.json#/$defs/X"
+FACET = {"_producer": P, "_schemaURL": S}
+
+
+def _event() -> dict[str, Any]:
+    event: dict[str, Any] = json.loads((FIXTURES / "valid" / "minimal.json").read_text())
+    event["eventType"] = "START"
+    event["run"]["facets"] = {"nominalTime": {**FACET, "nominalStartTime": "2024-05-01T12:00:00Z"}}
+    event["job"]["facets"] = {"sql": {**FACET, "query": "SELECT 1"}}
+    event["inputs"] = [
+        {
+            "namespace": "pg://db:5432",
+            "name": "orders",
+            "facets": {"schema": {**FACET, "fields": []}},
+            "inputFacets": {"dataQualityMetrics": {**FACET, "rowCount": 1}},
+        }
+    ]
+    event["outputs"] = [
+        {
+            "namespace": "s3://bucket",
+            "name": "daily",
+            "facets": {"documentation": {**FACET, "_deleted": False}},
+            "outputFacets": {"outputStatistics": {**FACET, "rowCount": 1}},
+        }
+    ]
+    return event
+
+
+EVENT = _event()
+BODY = json.dumps(EVENT).encode()
+
+
+def _set(ptr: str, value: Any) -> dict[str, Any]:
+    """EVENT with the value at ``ptr`` replaced (or removed when value is _DELETE)."""
+    event = copy.deepcopy(EVENT)
+    *parents, last = unpointer(ptr)
+    node: Any = event
+    for part in parents:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    key: Any = int(last) if isinstance(node, list) else last
+    if value is _DELETE:
+        del node[key]
+    else:
+        node[key] = value
+    return event
+
+
+_DELETE = object()
+
+
+@pytest.fixture(scope="module")
+def validator() -> Validator:
+    return Validator()
+
+
+def _found(report: Report) -> set[tuple[str, str]]:
+    return {(v.pointer, v.keyword) for v in report.violations}
+
+
+def test_the_full_event_is_valid(validator: Validator) -> None:
+    assert validator.check(EVENT).valid
+    assert validator.check(BODY).valid
+
+
+# -- one test per rule ---------------------------------------------------------------
+
+FACET_HOMES = [
+    "/run/facets/nominalTime",
+    "/job/facets/sql",
+    "/inputs/0/facets/schema",
+    "/inputs/0/inputFacets/dataQualityMetrics",
+    "/outputs/0/facets/documentation",
+    "/outputs/0/outputFacets/outputStatistics",
+]
+
+REQUIRED = [
+    "/eventTime",
+    "/producer",
+    "/schemaURL",
+    "/run",
+    "/job",
+    "/run/runId",
+    "/job/namespace",
+    "/job/name",
+    "/inputs/0/namespace",
+    "/inputs/0/name",
+    "/outputs/0/namespace",
+    "/outputs/0/name",
+    *(f"{home}/_producer" for home in FACET_HOMES),
+    *(f"{home}/_schemaURL" for home in FACET_HOMES),
+]
+
+
+@pytest.mark.parametrize("ptr", REQUIRED)
+def test_required(validator: Validator, ptr: str) -> None:
+    report = validator.check(_set(ptr, _DELETE))
+    assert _found(report) == {(ptr, "required")}
+    (violation,) = report.violations
+    assert violation.kind is Kind.SCHEMA
+    assert violation.message == f"required property {unpointer(ptr)[-1]!r} is missing"
+    assert "any of the given schemas" not in violation.message
+
+
+@pytest.mark.parametrize("ptr", ["/eventType", "/inputs", "/outputs", "/run/facets", "/job/facets",
+                                 "/inputs/0/facets", "/outputs/0/outputFacets"])
+def test_optional(validator: Validator, ptr: str) -> None:
+    assert validator.check(_set(ptr, _DELETE)).valid
+
+
+TYPES = [
+    ("/eventTime", 1714564800, "string"),
+    ("/producer", None, "string"),
+    ("/schemaURL", ["https://x.test"], "string"),
+    ("/run", "run", "object"),
+    ("/run/runId", 42, "string"),
+    ("/run/facets", [], "object"),
+    ("/run/facets/nominalTime", "facet", "object"),
+    ("/job", [], "object"),
+    ("/job/namespace", 1, "string"),
+    ("/job/name", {"a": 1}, "string"),
+    ("/job/facets", "facets", "object"),
+    ("/job/facets/sql", 1, "object"),
+    ("/inputs", {}, "array"),
+    ("/inputs/0", "orders", "object"),
+    ("/inputs/0/namespace", False, "string"),
+    ("/inputs/0/facets", [], "object"),
+    ("/inputs/0/inputFacets", 1, "object"),
+    ("/inputs/0/inputFacets/dataQualityMetrics", [], "object"),
+    ("/outputs", "x", "array"),
+    ("/outputs/0", None, "object"),
+    ("/outputs/0/name", 2.5, "string"),
+    ("/outputs/0/outputFacets", True, "object"),
+    *((f"{home}/_producer", 1, "string") for home in FACET_HOMES),
+    *((f"{home}/_schemaURL", None, "string") for home in FACET_HOMES),
+    ("/job/facets/sql/_deleted", "true", "boolean"),
+    ("/inputs/0/facets/schema/_deleted", 1, "boolean"),
+    ("/outputs/0/facets/documentation/_deleted", None, "boolean"),
+]
+
+
+@pytest.mark.parametrize(("ptr", "value", "expected"), TYPES)
+def test_type(validator: Validator, ptr: str, value: Any, expected: str) -> None:
+    report = validator.check(_set(ptr, value))
+    assert _found(report) == {(ptr, "type")}
+    (violation,) = report.violations
+    assert violation.message.startswith(f"expected {expected}, got ")
+
+
+@pytest.mark.parametrize(
+    "ptr", ["/run/facets/nominalTime/_deleted", "/inputs/0/inputFacets/dataQualityMetrics/_deleted",
+            "/outputs/0/outputFacets/outputStatistics/_deleted"]
+)
+def test_deleted_is_only_a_boolean_where_the_document_says(validator: Validator, ptr: str) -> None:
+    # Run, input and output facets have no _deleted in this document.
+    assert validator.check(_set(ptr, "yes")).valid
+
+
+@pytest.mark.parametrize("value", ["START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"])
+def test_enum_members(validator: Validator, value: str) -> None:
+    assert validator.check(_set("/eventType", value)).valid
+
+
+@pytest.mark.parametrize("value", ["start", "Complete", "DONE", "", " START", None])
+def test_enum(validator: Validator, value: Any) -> None:
+    expected = {("/eventType", "enum")} | ({("/eventType", "type")} if value is None else set())
+    report = validator.check(_set("/eventType", value))
+    assert _found(report) == expected
+    enum = next(v for v in report.violations if v.keyword == "enum")
+    assert "START, RUNNING, COMPLETE, ABORT, FAIL, OTHER" in enum.message
+
+
+FORMATS = [
+    ("/eventTime", "2024-05-01T12:00:00", "date-time"),
+    ("/eventTime", "2024-05-01", "date-time"),
+    ("/producer", "openlineage-python", "uri"),
+    ("/schemaURL", "spec/OpenLineage.json", "uri"),
+    ("/run/runId", "123", "uuid"),
+    *((f"{home}/_producer", "/relative", "uri") for home in FACET_HOMES),
+    *((f"{home}/_schemaURL", "Facet.json", "uri") for home in FACET_HOMES),
+]
+
+
+@pytest.mark.parametrize(("ptr", "value", "fmt"), FORMATS)
+def test_format(validator: Validator, ptr: str, value: str, fmt: str) -> None:
+    report = validator.check(_set(ptr, value))
+    assert _found(report) == {(ptr, "format")}
+    (violation,) = report.violations
+    assert f"is not a valid {fmt}" in violation.message
+
+
+def test_facet_without_producer_is_a_leaf_not_a_oneof(validator: Validator) -> None:
+    event = _set("/run/facets/nominalTime/_producer", _DELETE)
+    (violation,) = validator.check(event).violations
+    assert violation.pointer == "/run/facets/nominalTime/_producer"
+    assert violation.keyword == "required"
+    assert violation.schema_pointer == "/components/schemas/BaseFacet/required"
+
+
+def test_everything_wrong_at_once_is_reported_once_each(validator: Validator) -> None:
+    event = copy.deepcopy(EVENT)
+    event["eventType"] = "DONE"
+    event["eventTime"] = "yesterday"
+    del event["producer"]
+    event["run"]["runId"] = "x"
+    del event["run"]["facets"]["nominalTime"]["_producer"]
+    event["job"]["facets"]["sql"]["_schemaURL"] = 3
+    event["inputs"][0]["inputFacets"]["dataQualityMetrics"]["_producer"] = "spark"
+    event["outputs"][0]["facets"]["documentation"]["_deleted"] = "no"
+    del event["outputs"][0]["name"]
+    report = validator.check(event)
+    expected = [
+        ("/eventTime", "format"),
+        ("/eventType", "enum"),
+        ("/inputs/0/inputFacets/dataQualityMetrics/_producer", "format"),
+        ("/job/facets/sql/_schemaURL", "type"),
+        ("/outputs/0/facets/documentation/_deleted", "type"),
+        ("/outputs/0/name", "required"),
+        ("/producer", "required"),
+        ("/run/facets/nominalTime/_producer", "required"),
+        ("/run/runId", "format"),
+    ]
+    assert [(v.pointer, v.keyword) for v in report.violations] == expected
+
+
+def test_unknown_properties_are_allowed(validator: Validator) -> None:
+    event = copy.deepcopy(EVENT)
+    event["x-extra"] = {"anything": [1, None]}
+    event["run"]["facets"]["custom"] = {**FACET, "nested": {"deep": [1, 2]}}
+    assert validator.check(event).valid
+
+
+# -- the fixtures ----------------------------------------------------------------------
+
+
+def _expected_fixtures() -> dict[str, set[tuple[str, str]]]:
+    expected: dict[str, set[tuple[str, str]]] = {}
+    lines = (FIXTURES / "invalid" / "EXPECTED.tsv").read_text().splitlines()
+    for row in csv.DictReader((line for line in lines if not line.startswith("#")), delimiter="\t"):
+        expected.setdefault(row["file"], set()).add((row["pointer"], row["keyword"]))
+    return expected
+
+
+EXPECTED = _expected_fixtures()
+
+
+@pytest.mark.parametrize("path", sorted((FIXTURES / "valid").glob("*.json")), ids=lambda p: p.name)
+def test_valid_fixture(validator: Validator, path: Path) -> None:
+    assert validator.check(path.read_bytes()).valid
+
+
+def test_every_invalid_fixture_is_listed() -> None:
+    assert set(EXPECTED) == {p.name for p in (FIXTURES / "invalid").glob("*.json")}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_invalid_fixture(validator: Validator, name: str) -> None:
+    report = validator.check((FIXTURES / "invalid" / name).read_bytes())
+    assert _found(report) == EXPECTED[name]
+    assert len(report.violations) == len(EXPECTED[name])
+    for violation in report.violations:
+        if violation.kind is Kind.SCHEMA:
+            node = validator._document_node(violation.schema_pointer)
+            assert node is not None, violation.schema_pointer
+            assert violation.schema_pointer.rsplit("/", 1)[-1] == violation.keyword
+
+
+def test_jsonl_fixture(validator: Validator) -> None:
+    lines = (FIXTURES / "jsonl" / "EXPECTED.tsv").read_text().splitlines()
+    expected: dict[int, set[tuple[str, str]]] = {}
+    for row in csv.DictReader((line for line in lines if not line.startswith("#")), delimiter="\t"):
+        expected.setdefault(int(row["line"]), set()).add((row["pointer"], row["keyword"]))
+    events = (FIXTURES / "jsonl" / "mixed.jsonl").read_bytes().splitlines()
+    assert {n: _found(validator.check(line)) for n, line in enumerate(events, 1)} == {
+        n: expected.get(n, set()) for n in range(1, len(events) + 1)
+    }
+
+
+def test_yaml_fixture(validator: Validator) -> None:
+    import yaml
+
+    assert validator.check(yaml.safe_load((FIXTURES / "valid" / "complete.yaml").read_text())).valid
+
+
+# -- bad input -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("payload", "kind", "keyword"),
+    [
+        (b"", Kind.JSON, "json"),
+        (b"not json", Kind.JSON, "json"),
+        (BODY[:-10], Kind.JSON, "json"),
+        (b'{"a": NaN}', Kind.JSON, "json"),
+        (b'{"a": Infinity}', Kind.JSON, "json"),
+        (b'{"a": "\xff"}', Kind.JSON, "json"),
+        (b"[" * 10_000 + b"]" * 10_000, Kind.JSON, "json"),
+        (b"[]", Kind.SCHEMA, "type"),
+        (b"[" + BODY + b"]", Kind.SCHEMA, "type"),
+        (b'"text"', Kind.SCHEMA, "type"),
+        (b"42", Kind.SCHEMA, "type"),
+        (b"null", Kind.SCHEMA, "type"),
+        (b"true", Kind.SCHEMA, "type"),
+    ],
+)
+def test_bad_input(validator: Validator, payload: bytes, kind: Kind, keyword: str) -> None:
+    report = validator.check(payload)
+    assert [(v.kind, v.keyword, v.pointer) for v in report.violations] == [(kind, keyword, "")]
+    assert report.parsed is (kind is Kind.SCHEMA)
+
+
+def test_facets_nested_10000_levels(validator: Validator) -> None:
+    deep: dict[str, Any] = {}
+    node = deep
+    for _ in range(10_000):
+        node["x"] = {}
+        node = node["x"]
+    event = copy.deepcopy(EVENT)
+    event["run"]["facets"]["deep"] = {**FACET, "value": deep}
+    assert validator.check(event).valid
+    del event["run"]["facets"]["deep"]["_producer"]
+    report = validator.check(event)
+    assert not report.valid
+    assert report.violations[0].kind is Kind.SCHEMA
+    text = b'{"deep": ' + b'{"x": ' * 10_000 + b"1" + b"}" * 10_001
+    assert [v.kind for v in validator.check(text).violations] == [Kind.JSON]
+
+
+@pytest.mark.parametrize(
+    ("ptr", "head", "tail", "expected"),
+    [
+        ("/note", "", "", set()),
+        ("/producer", "https://x.test/", "", set()),
+        ("/producer", "https://x.test/", " ", {("/producer", "format")}),
+        ("/run/runId", "", "", {("/run/runId", "format")}),
+        ("/eventTime", "2024-05-01T12:00:00.", "", {("/eventTime", "format")}),
+        ("/eventType", "", "", {("/eventType", "enum")}),
+    ],
+)
+def test_a_50_mb_string(
+    validator: Validator, ptr: str, head: str, tail: str, expected: set[tuple[str, str]]
+) -> None:
+    body = json.dumps(_set(ptr, head + "1" * 50_000_000 + tail)).encode()
+    report = validator.check(body)
+    assert _found(report) == expected
+    assert all(len(v.message) < 400 for v in report.violations)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [BODY, BODY.decode(), bytearray(BODY), memoryview(BODY), EVENT],
+    ids=["bytes", "str", "bytearray", "memoryview", "object"],
+)
+def test_payload_types(validator: Validator, payload: Any) -> None:
+    report = validator.check(payload)
+    assert report.valid and report.parsed
+    assert report.event == EVENT
+
+
+@pytest.mark.parametrize(
+    ("event", "says"),
+    [
+        (_set("/eventTime", __import__("datetime").datetime(2024, 5, 1)), "not a JSON value"),
+        (_set("/run/runId", {1, 2}), "not a JSON value"),
+        (_set("/run/runId", "\ud800"), "lone surrogate"),
+    ],
+)
+def test_a_parsed_object_that_is_not_json(validator: Validator, event: Any, says: str) -> None:
+    (violation,) = validator.check(event).violations
+    assert violation.kind is Kind.JSON
+    assert says in violation.message
+
+
+# -- jsonschema's trio -------------------------------------------------------------
+
+
+def test_trio(validator: Validator) -> None:
+    bad = json.dumps(_set("/run/runId", "x")).encode()
+    assert validator.is_valid(BODY) is True
+    assert validator.is_valid(bad) is False
+    assert list(validator.iter_errors(BODY)) == []
+    assert list(validator.iter_errors(bad)) == list(validator.check(bad).violations)
+    assert validator.validate(BODY) == EVENT
+    with pytest.raises(InvalidEvent) as info:
+        validator.validate(bad)
+    assert isinstance(info.value, LineageContractError)
+    assert info.value.report == validator.check(bad)
+    assert "/run/runId" in str(info.value)
+
+
+def test_module_level_trio() -> None:
+    assert lineage_contract.is_valid(BODY)
+    assert lineage_contract.validate(BODY) == EVENT
+    with pytest.raises(InvalidEvent):
+        lineage_contract.validate(b"{}")
+
+
+def test_report_shape(validator: Validator) -> None:
+    report = validator.check(json.dumps(_set("/run/runId", "x")).encode())
+    assert not report and len(report) == 1
+    assert report.kinds == {Kind.SCHEMA}
+    assert report.to_dict()["violations"][0] == {
+        "kind": "schema",
+        "pointer": "/run/runId",
+        "keyword": "format",
+        "message": report.violations[0].message,
+        "schemaPointer": "/components/schemas/Run/properties/runId/format",
+    }
+    assert report.summary().startswith("1 violation(s):\n  /run/runId: ")
+    assert validator.check(BODY).summary() == "valid"
+
+
+# -- requests --------------------------------------------------------------------------
+
+
+def _request(validator: Validator, **kw: Any) -> Report:
+    args: dict[str, Any] = {"method": "POST", "path": PATH, "headers": HEADERS, "body": BODY}
+    args.update(kw)
+    return validator.check_request(args["method"], args["path"], args["headers"], args["body"])
+
+
+def _kinds(report: Report) -> list[Kind]:
+    return [v.kind for v in report.violations]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [PATH, f"{PATH}?dry=1", f"http://127.0.0.1:5000{PATH}", f"https://oleander.dev{PATH}",
+     f"http://[::1]:8080{PATH}?x=1"],
+)
+def test_any_host(validator: Validator, path: str) -> None:
+    assert _request(validator, path=path).valid
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kind"),
+    [
+        ("GET", PATH, Kind.METHOD),
+        ("PUT", PATH, Kind.METHOD),
+        ("post", PATH, None),
+        ("POST", "/api/v1/lineage/", Kind.PATH),
+        ("POST", "/api/v2/lineage", Kind.PATH),
+        ("POST", "/", Kind.PATH),
+        ("POST", "http://127.0.0.1/other", Kind.PATH),
+    ],
+)
+def test_route(validator: Validator, method: str, path: str, kind: Kind | None) -> None:
+    report = _request(validator, method=method, path=path)
+    assert _kinds(report) == ([kind] if kind else [])
+    if kind is Kind.METHOD:
+        assert "allowed: POST" in report.violations[0].message
+
+
+@pytest.mark.parametrize(
+    ("content_type", "ok"),
+    [
+        ("application/json", True),
+        ("application/json; charset=utf-8", True),
+        ("application/json;charset=UTF-8", True),
+        ('application/json; charset="utf-8"', True),
+        ("APPLICATION/JSON", True),
+        ("application/json; foo=bar", True),
+        ("application/json; charset=latin-1", False),
+        ("text/plain", False),
+        ("application/x-www-form-urlencoded", False),
+        ("application/jsonx", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_content_type(validator: Validator, content_type: str | None, ok: bool) -> None:
+    headers = {"Authorization": "Bearer t"}
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    report = _request(validator, headers=headers)
+    assert _kinds(report) == ([] if ok else [Kind.MEDIA_TYPE])
+
+
+@pytest.mark.parametrize(
+    ("authorization", "ok"),
+    [
+        ("Bearer t", True),
+        ("bearer t", True),
+        ("BEARER t", True),
+        ("BeArEr t", True),
+        ("Bearer  t ", True),
+        (None, False),
+        ("", False),
+        ("Bearer", False),
+        ("Bearer ", False),
+        ("Bearer    ", False),
+        ("Basic dTpw", False),
+        ("Token t", False),
+        ("Bearert", False),
+    ],
+)
+def test_bearer(validator: Validator, authorization: str | None, ok: bool) -> None:
+    headers = {"Content-Type": "application/json"}
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    report = _request(validator, headers=headers)
+    assert _kinds(report) == ([] if ok else [Kind.SECURITY])
+    if not ok:
+        assert "Authorization: Bearer" in report.violations[0].message
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        HEADERS,
+        {k.lower(): v for k, v in HEADERS.items()},
+        {k.upper(): v for k, v in HEADERS.items()},
+        list(HEADERS.items()),
+        Headers(HEADERS),
+    ],
+    ids=["dict", "lower", "upper", "pairs", "werkzeug"],
+)
+def test_header_containers(validator: Validator, headers: Any) -> None:
+    assert _request(validator, headers=headers).valid
+
+
+def test_bearer_token() -> None:
+    assert bearer_token({"authorization": "bearer abc"}) == "abc"
+    assert bearer_token([("Authorization", "Bearer  abc ")]) == "abc"
+    assert bearer_token({"Authorization": "Bearer "}) is None
+    assert bearer_token({}) is None
+
+
+def test_security_and_body_violations_together(validator: Validator) -> None:
+    report = _request(
+        validator, headers={"Content-Type": "application/json"}, body=b'{"eventType": 1}'
+    )
+    assert Kind.SECURITY in report.kinds and Kind.SCHEMA in report.kinds
+    assert report.violations[0].kind is Kind.SECURITY
+
+
+@pytest.mark.parametrize(
+    ("encoding", "body", "kind"),
+    [
+        ("gzip", gzip.compress(BODY), None),
+        ("GZIP", gzip.compress(BODY), None),
+        ("x-gzip", gzip.compress(BODY), None),
+        ("identity", BODY, None),
+        ("gzip, identity", gzip.compress(BODY), None),
+        ("gzip, gzip", gzip.compress(gzip.compress(BODY)), None),
+        ("gzip", BODY, Kind.BAD_ENCODING),
+        ("gzip", gzip.compress(BODY)[:-4], Kind.BAD_ENCODING),
+        ("br", BODY, Kind.UNSUPPORTED_ENCODING),
+        ("deflate", BODY, Kind.UNSUPPORTED_ENCODING),
+    ],
+)
+def test_content_encoding(
+    validator: Validator, encoding: str, body: bytes, kind: Kind | None
+) -> None:
+    report = _request(validator, headers={**HEADERS, "Content-Encoding": encoding}, body=body)
+    assert _kinds(report) == ([kind] if kind else [])
+    if kind is None:
+        assert report.body == BODY
+        assert report.event == EVENT
+
+
+def test_gzipped_invalid_body_is_explained(validator: Validator) -> None:
+    body = gzip.compress(json.dumps(_set("/run/runId", "x")).encode())
+    report = _request(validator, headers={**HEADERS, "Content-Encoding": "gzip"}, body=body)
+    assert _found(report) == {("/run/runId", "format")}
+
+
+def test_body_limit() -> None:
+    small = Validator(max_body_size=len(BODY))
+    assert _request(small).valid
+    assert _kinds(_request(small, body=BODY + b" ")) == [Kind.TOO_LARGE]
+    zipped = gzip.compress(BODY + b" " * 100)
+    assert len(zipped) < len(BODY)
+    report = _request(small, headers={**HEADERS, "Content-Encoding": "gzip"}, body=zipped)
+    assert _kinds(report) == [Kind.TOO_LARGE]
+
+
+def test_a_50_mb_request_is_too_large(validator: Validator) -> None:
+    body = json.dumps(_set("/note", "x" * 50_000_000)).encode()
+    report = _request(validator, body=body)
+    assert _kinds(report) == [Kind.TOO_LARGE]
+    assert Validator(max_body_size=64 << 20).check_request("POST", PATH, HEADERS, body).valid
+
+
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [
+        (HEADERS, b""),
+        (HEADERS, None),
+        ({"Authorization": "Bearer t"}, b""),
+        (HEADERS, b"  "),
+    ],
+)
+def test_empty_body(validator: Validator, headers: Any, body: bytes | None) -> None:
+    report = _request(validator, headers=headers, body=body)
+    assert _kinds(report) == [Kind.JSON]
+    assert "empty body" in report.violations[0].message
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [(b"[]", Kind.SCHEMA), (b'"x"', Kind.SCHEMA), (b"1", Kind.SCHEMA), (b"{", Kind.JSON),
+     (b'{"a": NaN}', Kind.JSON), (b"\xff", Kind.JSON)],
+)
+def test_request_bodies_that_are_not_events(validator: Validator, body: bytes, kind: Kind) -> None:
+    assert _kinds(_request(validator, body=body)) == [kind]
+
+
+def test_report_of_a_request(validator: Validator) -> None:
+    report = _request(validator)
+    assert report.valid and report.parsed
+    assert report.body == BODY
+    assert report.event == EVENT
+    route = _request(validator, method="GET")
+    assert route.body is None and not route.parsed
+
+
+def test_allowed_methods(validator: Validator) -> None:
+    assert validator.allowed_methods == ("POST",)
+
+
+def test_violation_str() -> None:
+    assert str(Violation(Kind.SCHEMA, "type", "bad", "/a")) == "/a: bad [type]"
+    assert str(Violation(Kind.JSON, "json", "bad")) == "(root): bad [json]"
+    assert str(Violation(Kind.SECURITY, "security", "no")) == "security: no [security]"
