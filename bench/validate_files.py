@@ -1,0 +1,167 @@
+"""Throughput of ``lineage-contract validate`` on a big JSON Lines file of typical events.
+
+Writes a JSON Lines file of ~6 KB RunEvents (a valid corpus event, else a
+fixture, else a synthesized one; each line with its own runId) to a temporary
+directory, then times in the same run:
+
+* a plain ``json.loads`` loop over the file's lines (the baseline),
+* ``lineage-contract validate`` on one process (``--jobs 1``),
+* ``lineage-contract validate`` with every core,
+
+and prints MB/s for each and the ratios to the baseline. Target: the default
+run at 100 MB/s or more on a 2-core machine. The file is removed at the end.
+
+    .venv/bin/python bench/validate_files.py [--size-mb 200] [--repeat 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lineage_contract import Validator
+from lineage_contract.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT.parent / "shared" / "corpus" / "openlineage-events"
+TARGET_MB_S = 100.0
+
+
+def typical_event(validator: Validator) -> dict[str, Any]:
+    """A valid event whose compact JSON is closest to 6 KB."""
+    candidates: list[Path] = []
+    for folder in (CORPUS, ROOT / "fixtures" / "valid"):
+        if folder.is_dir():
+            candidates.extend(sorted(folder.glob("*.json")))
+    best: tuple[int, dict[str, Any]] | None = None
+    for path in candidates:
+        try:
+            event = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(event, dict) or not validator.is_valid(event):
+            continue
+        distance = abs(len(json.dumps(event, separators=(",", ":"))) - 6000)
+        if best is None or distance < best[0]:
+            best = (distance, event)
+    return best[1] if best is not None else synthesized()
+
+
+def synthesized() -> dict[str, Any]:
+    """A ~6 KB RunEvent built by hand, for when neither corpus nor fixtures are there."""
+    producer = "https://github.com/OpenLineage/OpenLineage/tree/1.0.0/client/python"
+    schema = "https://openlineage.io/spec/facets/1-0-1/SchemaDatasetFacet.json"
+    fields = [
+        {"name": f"column_{i}", "type": "VARCHAR", "description": "x" * 40} for i in range(60)
+    ]
+    return {
+        "eventType": "COMPLETE",
+        "eventTime": "2024-05-01T12:00:00.000Z",
+        "run": {"runId": str(uuid.uuid4()), "facets": {}},
+        "job": {"namespace": "bench", "name": "bench.job", "facets": {}},
+        "inputs": [
+            {
+                "namespace": "postgres://db:5432",
+                "name": "public.table",
+                "facets": {
+                    "schema": {"_producer": producer, "_schemaURL": schema, "fields": fields}
+                },
+            }
+        ],
+        "outputs": [],
+        "producer": producer,
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+    }
+
+
+def write_lines(path: Path, event: dict[str, Any], size: int) -> tuple[int, int]:
+    """Write events with fresh runIds until ``size`` bytes; return (bytes, lines)."""
+    template = json.dumps(event, separators=(",", ":"))
+    run_id = event["run"]["runId"]
+    assert template.count(run_id) >= 1
+    written = lines = 0
+    with path.open("w", encoding="utf-8") as out:
+        while written < size:
+            line = template.replace(run_id, str(uuid.uuid4())) + "\n"
+            out.write(line)
+            written += len(line)
+            lines += 1
+    return written, lines
+
+
+def best_of(repeat: int, action: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def loads_loop(path: Path) -> int:
+    count = 0
+    with path.open("rb") as lines:
+        for line in lines:
+            json.loads(line)
+            count += 1
+    return count
+
+
+def validate(path: Path, *extra: str) -> None:
+    status = main(["validate", "-qq", "--no-progress", *extra, str(path)])
+    if status != 0:
+        raise SystemExit(f"validate exited {status}: the generated file should be all valid")
+
+
+def run(size_mb: int, repeat: int) -> None:
+    validator = Validator()
+    event = typical_event(validator)
+    tmp = Path(tempfile.mkdtemp(prefix="lc-bench-"))
+    try:
+        path = tmp / "events.jsonl"
+        size, lines = write_lines(path, event, size_mb * 1_000_000)
+        mb = size / 1e6
+        print(
+            f"{mb:,.0f} MB, {lines:,} events of {size // lines:,} bytes, "
+            f"{os.cpu_count()} CPUs, best of {repeat}"
+        )
+        loads = best_of(repeat, lambda: loads_loop(path))
+        single = best_of(repeat, lambda: validate(path, "--jobs", "1"))
+        parallel = best_of(repeat, lambda: validate(path))
+        rows = [
+            ("json.loads loop (baseline)", loads),
+            ("validate --jobs 1", single),
+            ("validate (all cores)", parallel),
+        ]
+        for label, seconds in rows:
+            speed = mb / seconds
+            print(f"  {label:<28} {speed:8,.0f} MB/s  {seconds:6.2f} s  x{loads / seconds:5.2f}")
+        verdict = "meets" if mb / parallel >= TARGET_MB_S else "MISSES"
+        print(
+            f"validate {verdict} the target of {TARGET_MB_S:.0f} MB/s ({mb / parallel:,.0f} MB/s)"
+        )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("--size-mb", type=int, default=200, help="file size in MB (default 200)")
+    parser.add_argument("--repeat", type=int, default=2, help="timed runs each, best kept")
+    args = parser.parse_args()
+    if args.size_mb < 1 or args.size_mb > 2000:
+        parser.error("--size-mb must be between 1 and 2000")
+    run(args.size_mb, max(1, args.repeat))
+
+
+if __name__ == "__main__":
+    sys.exit(cli())
