@@ -1,0 +1,589 @@
+"""The mock's journal: every request it answered, with its verdict.
+
+Two stores behind one interface, :class:`Journal`:
+
+* :class:`MemoryJournal` (the default): a bounded deque, O(1) appends, the
+  oldest records go first and ``dropped`` counts them.
+* :class:`SqliteJournal`: one SQLite file in WAL mode. :meth:`~Journal.append`
+  returns once the record is committed, so the server answers only after that:
+  a ``kill -9`` loses no acknowledged request. WAL with ``synchronous=NORMAL``
+  survives a killed process, not a power cut, which is what a mock needs.
+  Several processes may share the file (each opens its own connections).
+
+A record keeps the decoded request body; the event is parsed from it on first
+access, so that a full journal costs its bodies' bytes, not their parsed trees.
+Which values name a record's run and job comes from the contract (see
+:class:`Identity`), never from field names written here.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import os
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .contract import Contract
+from .errors import LineageContractError
+from .payload import parse_json
+
+_UNSET: Any = object()
+DEFAULT_LIMIT = 10_000
+
+
+@dataclass(slots=True, eq=False)
+class Record:
+    """One request the mock answered.
+
+    ``status`` is what was answered (None for a dropped connection); ``valid``
+    is the contract's verdict on the request, whatever was answered;
+    ``violations`` are :meth:`Violation.to_dict` dicts; ``body`` is the request
+    body after transport decoding (gzip undone), byte for byte; ``event`` is that
+    body parsed, or None when it was not JSON.
+    """
+
+    method: str
+    path: str
+    status: int | None
+    valid: bool
+    violations: list[dict[str, Any]] = field(default_factory=list)
+    body: bytes = b""
+    parsed: bool = False
+    """Whether ``body`` parsed as JSON."""
+    run_id: str | None = None
+    job: str | None = None
+    """``namespace/name`` (the contract's job identifiers joined by ``/``)."""
+    time: float = field(default_factory=time.time)
+    id: int = 0
+    _event: Any = field(default=_UNSET, repr=False)
+
+    @property
+    def event(self) -> Any:
+        if self._event is _UNSET:
+            # Parsed the way the validator parsed it when the record was made.
+            self._event = parse_json(self.body) if self.parsed else None
+        return self._event
+
+    @property
+    def text(self) -> str:
+        """The body as text (invalid UTF-8 replaced)."""
+        return self.body.decode("utf-8", "replace")
+
+    @property
+    def iso_time(self) -> str:
+        stamp = datetime.fromtimestamp(self.time, UTC).isoformat(timespec="microseconds")
+        return stamp.replace("+00:00", "Z")
+
+    @property
+    def accepted(self) -> bool:
+        """Valid and answered with a success status."""
+        return self.valid and self.status is not None and 200 <= self.status < 300
+
+    def matches(
+        self, *, valid: bool | None = None, run_id: str | None = None, job: str | None = None
+    ) -> bool:
+        if valid is not None and self.valid != valid:
+            return False
+        if run_id is not None and self.run_id != run_id:
+            return False
+        return job is None or (
+            self.job is not None and (self.job == job or self.job.endswith("/" + job))
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as JSON-ready values (``time`` as ISO 8601; ``event`` embedded as sent)."""
+        return {
+            "id": self.id,
+            "time": self.iso_time,
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "valid": self.valid,
+            "violations": self.violations,
+            "runId": self.run_id,
+            "job": self.job,
+            # Embedded without a parse/serialise round trip: a parsed body is valid JSON.
+            "event": orjson.Fragment(self.body) if self.parsed else None,
+            "body": self.text,
+        }
+
+    def __repr__(self) -> str:
+        verdict = "valid" if self.valid else f"{len(self.violations)} violation(s)"
+        return f"<Record #{self.id} {self.method} {self.path} -> {self.status} {verdict}>"
+
+
+def records_json(records: list[Record]) -> bytes:
+    return orjson.dumps([r.to_dict() for r in records])
+
+
+class JournalTimeout(LineageContractError, TimeoutError):
+    """``wait_for`` ran out of time; ``records`` holds what had arrived."""
+
+    def __init__(self, message: str, records: list[Record]) -> None:
+        super().__init__(message)
+        self.records = records
+
+
+# -- identity -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Where a contract's events name their run and their job.
+
+    Read from the request schema: the run is the required object property
+    holding a required ``uuid``-format string; the job is another required object
+    property whose required properties are all plain strings (for OpenLineage,
+    ``run.runId`` and ``job.namespace`` + ``job.name``).
+    """
+
+    run: tuple[str, str] | None = None
+    job: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_contract(cls, contract: Contract) -> Identity:
+        schema = contract.request_schema
+        defs = schema.get("$defs", {})
+        properties, required = _object_view(schema, defs)
+        run: tuple[str, str] | None = None
+        job: tuple[tuple[str, str], ...] = ()
+        for name in required:
+            inner, inner_required = _object_view(properties.get(name, {}), defs)
+            strings = [(key, _object_view_node(inner.get(key, {}), defs)) for key in inner_required]
+            if not strings or not all(node.get("type") == "string" for _, node in strings):
+                continue
+            uuids = [key for key, node in strings if node.get("format") == "uuid"]
+            if run is None and uuids:
+                run = (name, uuids[0])
+            elif not job and not any("format" in node for _, node in strings):
+                job = tuple((name, key) for key, _ in strings)
+        return cls(run, job)
+
+    def run_id(self, event: Any) -> str | None:
+        if self.run is None or not isinstance(event, Mapping):
+            return None
+        holder = event.get(self.run[0])
+        value = holder.get(self.run[1]) if isinstance(holder, Mapping) else None
+        return value if isinstance(value, str) else None
+
+    def job_name(self, event: Any) -> str | None:
+        if not self.job or not isinstance(event, Mapping):
+            return None
+        parts = []
+        for outer, inner in self.job:
+            holder = event.get(outer)
+            value = holder.get(inner) if isinstance(holder, Mapping) else None
+            if not isinstance(value, str):
+                return None
+            parts.append(value)
+        return "/".join(parts)
+
+
+def _object_view_node(node: Any, defs: Mapping[str, Any]) -> Mapping[str, Any]:
+    seen = 0
+    while isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and seen < 32:
+        ref: str = node["$ref"]
+        if not ref.startswith("#/$defs/"):
+            break
+        node = defs.get(ref[len("#/$defs/") :], {})
+        seen += 1
+    return node if isinstance(node, Mapping) else {}
+
+
+def _object_view(schema: Any, defs: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Properties and required names of an object schema, across its members.
+
+    ``allOf`` members and a lone ``oneOf``/``anyOf`` branch always apply, so they
+    are merged whole; of several branches only the properties are kept.
+    """
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+
+    def visit(node: Any, depth: int) -> None:
+        node = _object_view_node(node, defs)
+        if depth > 16:
+            return
+        properties.update(node.get("properties", {}))
+        required.extend(r for r in node.get("required", []) if r not in required)
+        for member in node.get("allOf", []):
+            visit(member, depth + 1)
+        for key in ("oneOf", "anyOf"):
+            branches = node.get(key, [])
+            if len(branches) == 1:
+                visit(branches[0], depth + 1)
+            else:
+                for branch in branches:
+                    props, _ = _object_view(branch, defs) if depth < 16 else ({}, [])
+                    for name, value in props.items():
+                        properties.setdefault(name, value)
+
+    visit(schema, 0)
+    return properties, required
+
+
+# -- journals -------------------------------------------------------------
+
+
+class Journal(abc.ABC):
+    """Where records go. ``append`` assigns the record's ``id`` and returns it."""
+
+    @abc.abstractmethod
+    def append(self, record: Record) -> Record: ...
+
+    @abc.abstractmethod
+    def records(
+        self,
+        *,
+        valid: bool | None = None,
+        run_id: str | None = None,
+        job: str | None = None,
+        since: int = 0,
+    ) -> list[Record]:
+        """Records in arrival order; ``job`` is ``namespace/name`` or a bare name;
+        ``since`` keeps the ids above it."""
+
+    @abc.abstractmethod
+    def clear(self) -> None: ...
+
+    @abc.abstractmethod
+    def tally(self, *, valid: bool | None = None) -> int:
+        """How many records are held (of that verdict)."""
+
+    @property
+    def count(self) -> int:
+        return self.tally()
+
+    @property
+    def dropped(self) -> int:
+        """Records let go to respect a size limit since the last clear."""
+        return 0
+
+    def wait_for(
+        self, count: int, timeout: float = 5.0, *, valid: bool | None = None
+    ) -> list[Record]:
+        """The records once at least ``count`` (of that verdict) are held.
+
+        Raises :class:`JournalTimeout` (a :class:`TimeoutError`) with those that
+        arrived when ``timeout`` seconds pass first.
+        """
+        deadline = time.monotonic() + timeout
+        pause = 0.005
+        while self.tally(valid=valid) < count:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _timeout(count, timeout, valid, self.records(valid=valid))
+            self._wait_change(min(pause, left))
+            pause = min(pause * 2, 0.1)
+        return self.records(valid=valid)
+
+    def _wait_change(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def close(self) -> None:  # noqa: B027 - most journals hold nothing open
+        """Release what the journal holds open (it may still be used afterwards)."""
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[Record]:
+        return iter(self.records())
+
+
+def _timeout(count: int, timeout: float, valid: bool | None, got: list[Record]) -> JournalTimeout:
+    what = {None: "record(s)", True: "valid record(s)", False: "invalid record(s)"}[valid]
+    return JournalTimeout(
+        f"waited {timeout:g}s for {count} {what}, got {len(got)}"
+        + "".join(f"\n  {r!r}" for r in got[-10:]),
+        got,
+    )
+
+
+class MemoryJournal(Journal):
+    """Records in memory, at most ``limit`` of them: the oldest go first."""
+
+    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        self.limit = limit
+        self._records: deque[Record] = deque()
+        self._cond = threading.Condition(threading.Lock())
+        self._next_id = 1
+        self._valid = 0
+        self._dropped = 0
+
+    def append(self, record: Record) -> Record:
+        with self._cond:
+            record.id = self._next_id
+            self._next_id += 1
+            if len(self._records) >= self.limit:
+                old = self._records.popleft()
+                self._valid -= old.valid
+                self._dropped += 1
+            self._records.append(record)
+            self._valid += record.valid
+            self._cond.notify_all()
+        return record
+
+    def records(
+        self,
+        *,
+        valid: bool | None = None,
+        run_id: str | None = None,
+        job: str | None = None,
+        since: int = 0,
+    ) -> list[Record]:
+        with self._cond:
+            held = list(self._records)
+        if since:
+            held = [r for r in held if r.id > since]
+        if valid is None and run_id is None and job is None:
+            return held
+        return [r for r in held if r.matches(valid=valid, run_id=run_id, job=job)]
+
+    def clear(self) -> None:
+        with self._cond:
+            self._records.clear()
+            self._valid = 0
+            self._dropped = 0
+            self._cond.notify_all()
+
+    def tally(self, *, valid: bool | None = None) -> int:
+        held = len(self._records)
+        if valid is None:
+            return held
+        return self._valid if valid else held - self._valid
+
+    @property
+    def dropped(self) -> int:
+        return self._dropped
+
+    def _wait_change(self, seconds: float) -> None:
+        with self._cond:
+            self._cond.wait(seconds)
+
+    def __repr__(self) -> str:
+        return f"<MemoryJournal {len(self._records)}/{self.limit} dropped={self._dropped}>"
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time REAL NOT NULL,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    status INTEGER,
+    valid INTEGER NOT NULL,
+    parsed INTEGER NOT NULL,
+    violations BLOB NOT NULL,
+    body BLOB NOT NULL,
+    run_id TEXT,
+    job TEXT
+)
+"""
+_COLUMNS = "id, time, method, path, status, valid, parsed, violations, body, run_id, job"
+_INSERT = (
+    "INSERT INTO records (time, method, path, status, valid, parsed, violations, body, run_id, job)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# Inherited connections must never be used or closed in a forked child (SQLite's
+# rule); they are parked here so that garbage collection does not close them.
+_ORPHANS: list[sqlite3.Connection] = []
+
+
+class SqliteJournal(Journal):
+    """Records in an SQLite file (WAL), shared by every process that opens it.
+
+    Reopening a file carries on: earlier records stay and ids keep growing, also
+    across :meth:`clear`. ``busy_timeout`` is how long a writer waits for another
+    process's transaction.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self._pid = os.getpid()
+        self._pool: list[sqlite3.Connection] = []
+        # One writer at a time inside a process: a Python lock hands over in
+        # microseconds where SQLite's busy handler sleeps in milliseconds.
+        self._write_lock = threading.Lock()
+        self._init_file()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path,
+            timeout=self.busy_timeout,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    def _init_file(self) -> None:
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                conn = self._connect()
+                try:
+                    # Switching to WAL needs a moment alone with the file; it sticks to it.
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    conn.execute(_SCHEMA)
+                finally:
+                    conn.close()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise LineageContractError(f"cannot open journal {self.path}: {exc}") from exc
+                time.sleep(0.01)
+
+    def _take(self) -> sqlite3.Connection:
+        if os.getpid() != self._pid:
+            _ORPHANS.extend(self._pool)
+            self._pool = []
+            self._pid = os.getpid()
+            self._write_lock = threading.Lock()
+        try:
+            return self._pool.pop()
+        except IndexError:
+            return self._connect()
+
+    def _give(self, conn: sqlite3.Connection) -> None:
+        if os.getpid() == self._pid:
+            self._pool.append(conn)
+        else:
+            _ORPHANS.append(conn)
+
+    @contextlib.contextmanager
+    def connection(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection of this process's pool (autocommit); ``write`` serialises writers."""
+        conn = self._take()
+        try:
+            if write:
+                with self._write_lock:
+                    yield conn
+            else:
+                yield conn
+        finally:
+            self._give(conn)
+
+    def append(self, record: Record) -> Record:
+        row = (
+            record.time,
+            record.method,
+            record.path,
+            record.status,
+            int(record.valid),
+            int(record.parsed),
+            orjson.dumps(record.violations),
+            record.body,
+            record.run_id,
+            record.job,
+        )
+        conn = self._take()
+        try:
+            with self._write_lock:
+                cursor = conn.execute(_INSERT, row)
+            record.id = int(cursor.lastrowid or 0)
+        finally:
+            self._give(conn)
+        return record
+
+    def records(
+        self,
+        *,
+        valid: bool | None = None,
+        run_id: str | None = None,
+        job: str | None = None,
+        since: int = 0,
+    ) -> list[Record]:
+        where = ["id > ?"]
+        args: list[Any] = [since]
+        if valid is not None:
+            where.append("valid = ?")
+            args.append(int(valid))
+        if run_id is not None:
+            where.append("run_id = ?")
+            args.append(run_id)
+        if job is not None:
+            where.append("(job = ? OR substr(job, -?) = ?)")
+            args.extend([job, len(job) + 1, "/" + job])
+        sql = f"SELECT {_COLUMNS} FROM records WHERE {' AND '.join(where)} ORDER BY id"
+        conn = self._take()
+        try:
+            rows = conn.execute(sql, args).fetchall()
+        finally:
+            self._give(conn)
+        return [
+            Record(
+                id=row[0],
+                time=row[1],
+                method=row[2],
+                path=row[3],
+                status=row[4],
+                valid=bool(row[5]),
+                parsed=bool(row[6]),
+                violations=orjson.loads(row[7]),
+                body=bytes(row[8]),
+                run_id=row[9],
+                job=row[10],
+            )
+            for row in rows
+        ]
+
+    def clear(self) -> None:
+        conn = self._take()
+        try:
+            with self._write_lock:
+                conn.execute("DELETE FROM records")
+        finally:
+            self._give(conn)
+
+    def tally(self, *, valid: bool | None = None) -> int:
+        conn = self._take()
+        try:
+            if valid is None:
+                row = conn.execute("SELECT COUNT(*) FROM records").fetchone()
+            else:
+                row = conn.execute(
+                    "SELECT COUNT(*) FROM records WHERE valid = ?", (int(valid),)
+                ).fetchone()
+        finally:
+            self._give(conn)
+        return int(row[0])
+
+    def close(self) -> None:
+        pool, self._pool = self._pool, []
+        if os.getpid() != self._pid:
+            _ORPHANS.extend(pool)
+            return
+        for conn in pool:
+            conn.close()
+
+    def __repr__(self) -> str:
+        return f"<SqliteJournal {self.path}>"
+
+
+def open_journal(
+    journal: Journal | str | os.PathLike[str] | None, *, limit: int = DEFAULT_LIMIT
+) -> Journal:
+    """A journal from what ``create_app`` was given: one, a file path, or None for memory."""
+    if journal is None:
+        return MemoryJournal(limit)
+    if isinstance(journal, Journal):
+        return journal
+    return SqliteJournal(journal)

@@ -1,0 +1,321 @@
+from __future__ import annotations
+
+import copy
+import multiprocessing
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from lineage_contract import Contract
+from lineage_contract.journal import (
+    Identity,
+    Journal,
+    JournalTimeout,
+    MemoryJournal,
+    Record,
+    SqliteJournal,
+    open_journal,
+    records_json,
+)
+from lineage_contract.payload import parse_json
+
+RUN_A = "0190d3a4-6c1e-7b8a-9f3d-2e4c5a6b7c8d"
+RUN_B = "0190d3a4-6c1e-7b8a-9f3d-2e4c5a6b7c8e"
+
+
+def record(
+    *,
+    valid: bool = True,
+    run_id: str | None = RUN_A,
+    job: str | None = "etl/daily",
+    status: int = 200,
+) -> Record:
+    event = {"run": {"runId": run_id}, "job": {"namespace": "etl", "name": "daily"}}
+    return Record(
+        method="POST",
+        path="/api/v1/lineage",
+        status=status,
+        valid=valid,
+        violations=[] if valid else [{"kind": "schema", "pointer": "/x", "keyword": "type"}],
+        body=orjson.dumps(event),
+        parsed=True,
+        run_id=run_id,
+        job=job,
+    )
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def journal(request: pytest.FixtureRequest, tmp_path: Path) -> Journal:
+    if request.param == "memory":
+        return MemoryJournal(100)
+    return SqliteJournal(tmp_path / "journal.db")
+
+
+# -- identity from the contract ------------------------------------------------
+
+
+def test_identity_comes_from_the_contract() -> None:
+    identity = Identity.from_contract(Contract.load())
+    assert identity.run == ("run", "runId")
+    assert identity.job == (("job", "namespace"), ("job", "name"))
+    event = {"run": {"runId": RUN_A}, "job": {"namespace": "etl", "name": "daily"}}
+    assert identity.run_id(event) == RUN_A
+    assert identity.job_name(event) == "etl/daily"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [None, [], "x", {}, {"run": "x"}, {"run": {"runId": 7}}, {"job": {"namespace": "etl"}}],
+)
+def test_identity_tolerates_odd_events(event: Any) -> None:
+    identity = Identity.from_contract(Contract.load())
+    assert identity.run_id(event) is None
+    assert identity.job_name(event) is None
+
+
+def test_identity_follows_renamed_fields() -> None:
+    document = copy.deepcopy(dict(Contract.load().document))
+    schemas = document["components"]["schemas"]
+    schemas["Run"]["properties"]["id"] = schemas["Run"]["properties"].pop("runId")
+    schemas["Run"]["required"] = ["id"]
+    schemas["Job"]["required"] = ["name", "namespace"]
+    identity = Identity.from_contract(Contract.from_document(document))
+    assert identity.run == ("run", "id")
+    assert identity.job == (("job", "name"), ("job", "namespace"))
+
+
+# -- records ---------------------------------------------------------------------
+
+
+def test_record_event_is_parsed_from_the_body() -> None:
+    rec = record()
+    assert rec.event == {"run": {"runId": RUN_A}, "job": {"namespace": "etl", "name": "daily"}}
+    assert Record("POST", "/", 400, False, body=b"{", parsed=False).event is None
+    body = b'{"n": 123456789012345678901234567890}'
+    assert Record("POST", "/", 200, True, body=body, parsed=True).event == parse_json(body)
+
+
+def test_record_to_dict_embeds_the_event_as_sent() -> None:
+    rec = record()
+    rec.id, rec.time = 7, 0.5
+    data = orjson.loads(records_json([rec]))[0]
+    assert data == {
+        "id": 7,
+        "time": "1970-01-01T00:00:00.500000Z",
+        "method": "POST",
+        "path": "/api/v1/lineage",
+        "status": 200,
+        "valid": True,
+        "violations": [],
+        "runId": RUN_A,
+        "job": "etl/daily",
+        "event": rec.event,
+        "body": rec.body.decode(),
+    }
+
+
+@pytest.mark.parametrize(
+    ("status", "valid", "accepted"),
+    [
+        (200, True, True),
+        (204, True, True),
+        (503, True, False),
+        (None, True, False),
+        (200, False, False),
+    ],
+)
+def test_accepted(status: int | None, valid: bool, accepted: bool) -> None:
+    assert Record("POST", "/", status, valid).accepted is accepted
+
+
+# -- both journals ---------------------------------------------------------------
+
+
+def test_append_assigns_ids_in_order(journal: Journal) -> None:
+    got = [journal.append(record()) for _ in range(3)]
+    assert [r.id for r in got] == [1, 2, 3]
+    assert [r.id for r in journal.records()] == [1, 2, 3]
+    assert journal.count == len(journal) == 3
+    assert journal.dropped == 0
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({}, [1, 2, 3, 4]),
+        ({"valid": True}, [1, 3, 4]),
+        ({"valid": False}, [2]),
+        ({"run_id": RUN_B}, [3]),
+        ({"job": "etl/daily"}, [1, 2, 3]),
+        ({"job": "daily"}, [1, 2, 3]),
+        ({"job": "other/weekly"}, [4]),
+        ({"job": "ly"}, []),
+        ({"job": "etl"}, []),
+        ({"valid": True, "job": "daily"}, [1, 3]),
+        ({"since": 2}, [3, 4]),
+    ],
+)
+def test_filters(journal: Journal, filters: dict[str, Any], expected: list[int]) -> None:
+    journal.append(record())
+    journal.append(record(valid=False))
+    journal.append(record(run_id=RUN_B))
+    journal.append(record(job="other/weekly", run_id=None))
+    assert [r.id for r in journal.records(**filters)] == expected
+
+
+def test_records_round_trip(journal: Journal) -> None:
+    sent = record(valid=False, status=422)
+    journal.append(sent)
+    (got,) = journal.records()
+    for name in ("id", "method", "path", "status", "valid", "violations", "body", "run_id", "job"):
+        assert getattr(got, name) == getattr(sent, name), name
+    assert got.time == pytest.approx(sent.time)
+    assert got.event == sent.event
+
+
+def test_clear_keeps_ids_growing(journal: Journal) -> None:
+    journal.append(record())
+    journal.append(record())
+    journal.clear()
+    assert journal.records() == [] and journal.count == 0
+    assert journal.append(record()).id == 3
+
+
+def test_tally(journal: Journal) -> None:
+    for valid in (True, False, True):
+        journal.append(record(valid=valid))
+    assert (journal.tally(), journal.tally(valid=True), journal.tally(valid=False)) == (3, 2, 1)
+
+
+def test_wait_for_returns_once_enough_arrived(journal: Journal) -> None:
+    def later() -> None:
+        for valid in (False, True, True):
+            time.sleep(0.02)
+            journal.append(record(valid=valid))
+
+    thread = threading.Thread(target=later)
+    thread.start()
+    got = journal.wait_for(2, timeout=10, valid=True)
+    thread.join()
+    assert [r.valid for r in got] == [True, True]
+
+
+def test_wait_for_times_out_with_what_arrived(journal: Journal) -> None:
+    journal.append(record())
+    with pytest.raises(TimeoutError, match=r"waited 0\.05s for 2 record") as info:
+        journal.wait_for(2, timeout=0.05)
+    assert isinstance(info.value, JournalTimeout)
+    assert [r.id for r in info.value.records] == [1]
+
+
+# -- memory ------------------------------------------------------------------------
+
+
+def test_memory_journal_drops_the_oldest() -> None:
+    journal = MemoryJournal(limit=3)
+    for valid in (False, True, True, True, False):
+        journal.append(record(valid=valid))
+    assert [r.id for r in journal.records()] == [3, 4, 5]
+    assert journal.dropped == 2
+    assert (journal.tally(valid=True), journal.tally(valid=False)) == (2, 1)
+    journal.clear()
+    assert journal.dropped == 0
+
+
+def test_memory_journal_counts_exactly_under_threads() -> None:
+    journal = MemoryJournal(limit=1000)
+
+    def worker() -> None:
+        for _ in range(250):
+            journal.append(record())
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert journal.count == 1000 and journal.dropped == 1000
+    ids = [r.id for r in journal.records()]
+    assert ids == list(range(1001, 2001))
+
+
+def test_open_journal(tmp_path: Path) -> None:
+    assert isinstance(open_journal(None, limit=5), MemoryJournal)
+    assert open_journal(None, limit=5).limit == 5  # type: ignore[attr-defined]
+    assert isinstance(open_journal(tmp_path / "j.db"), SqliteJournal)
+    assert isinstance(open_journal(str(tmp_path / "k.db")), SqliteJournal)
+    mine = MemoryJournal()
+    assert open_journal(mine) is mine
+
+
+# -- sqlite ------------------------------------------------------------------------
+
+
+def test_sqlite_is_wal_and_committed_on_return(tmp_path: Path) -> None:
+    path = tmp_path / "journal.db"
+    journal = SqliteJournal(path)
+    journal.append(record())
+    # A separate connection (as after a kill -9) sees the row at once.
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 1
+
+
+def test_sqlite_restart_carries_on(tmp_path: Path) -> None:
+    path = tmp_path / "journal.db"
+    first = SqliteJournal(path)
+    for _ in range(3):
+        first.append(record())
+    first.clear()
+    first.append(record(run_id=RUN_B))
+    first.close()
+    second = SqliteJournal(path)
+    assert [(r.id, r.run_id) for r in second.records()] == [(4, RUN_B)]
+    assert second.append(record()).id == 5
+
+
+def _append_many(path: str, count: int, valid: bool) -> None:
+    journal = SqliteJournal(path)
+    for _ in range(count):
+        journal.append(record(valid=valid))
+    journal.close()
+
+
+def test_sqlite_shared_by_processes(tmp_path: Path) -> None:
+    path = str(tmp_path / "journal.db")
+    SqliteJournal(path).close()
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_append_many, args=(path, 150, v)) for v in (True, False)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert [w.exitcode for w in workers] == [0, 0]
+    journal = SqliteJournal(path)
+    assert (journal.count, journal.tally(valid=True), journal.tally(valid=False)) == (300, 150, 150)
+    assert sorted(r.id for r in journal.records()) == list(range(1, 301))
+
+
+def _append_inherited(journal: SqliteJournal, count: int) -> None:
+    for _ in range(count):
+        journal.append(record())
+
+
+def test_sqlite_survives_fork_after_use(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path / "journal.db")
+    journal.append(record())  # the parent's pool now holds a connection
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_append_inherited, args=(journal, 100)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+    assert [w.exitcode for w in workers] == [0, 0]
+    journal.append(record())
+    assert journal.count == 202
+    assert len({r.id for r in journal.records()}) == 202

@@ -1,0 +1,654 @@
+from __future__ import annotations
+
+import copy
+import gzip
+import http.client
+import socket
+import sqlite3
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import orjson
+import pytest
+from werkzeug.test import Client
+
+from lineage_contract import Contract
+from lineage_contract.dialect import Direction
+from lineage_contract.faults import SharedFaults
+from lineage_contract.journal import JournalTimeout, MemoryJournal, SqliteJournal
+from lineage_contract.problems import PROBLEM_JSON
+from lineage_contract.reference import Reference
+from lineage_contract.server import MockApp, MockServer, create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+PATH = "/api/v1/lineage"
+AUTH = {"Authorization": "Bearer token-1"}
+JSON = {**AUTH, "Content-Type": "application/json"}
+EVENT = (ROOT / "fixtures" / "valid" / "start.json").read_bytes()
+PARSED = orjson.loads(EVENT)
+RUN_ID = PARSED["run"]["runId"]
+JOB = f"{PARSED['job']['namespace']}/{PARSED['job']['name']}"
+INVALID = orjson.dumps({**PARSED, "eventType": "STARTED"})
+
+
+@pytest.fixture(scope="module")
+def contract() -> Contract:
+    return Contract.load()
+
+
+@pytest.fixture(scope="module")
+def reference(contract: Contract) -> Reference:
+    return Reference(contract)
+
+
+@pytest.fixture(scope="module")
+def error_schema(contract: Contract) -> jsonschema.Draft202012Validator:
+    schema = contract.json_schema(contract.components["Error"], direction=Direction.RESPONSE)
+    return jsonschema.Draft202012Validator(schema)
+
+
+@pytest.fixture(scope="module")
+def shared_app(contract: Contract) -> MockApp:
+    return create_app(contract)
+
+
+@pytest.fixture
+def app(shared_app: MockApp) -> MockApp:
+    shared_app.clear()
+    return shared_app
+
+
+@pytest.fixture
+def client(app: MockApp) -> Client:
+    return Client(app)
+
+
+# -- answers -------------------------------------------------------------------------
+
+OK = {"status": 200}
+UNAUTHORIZED = {"error": "Unauthorized"}
+BEARER = {"WWW-Authenticate": "Bearer"}
+ALLOW = {"Allow": "POST"}
+GZIPPED = gzip.compress(EVENT)
+
+
+def h(**headers: str) -> dict[str, str]:
+    """The valid request's headers with some replaced (``Content_Type`` -> ``Content-Type``)."""
+    return {**JSON, **{k.replace("_", "-"): v for k, v in headers.items()}}
+
+
+ANSWERS: list[tuple[str, str, str, dict[str, str], bytes, int, dict[str, str], Any]] = [
+    # id, method, path, headers, body -> status, headers (subset), body (exact) or error keywords
+    ("valid", "POST", PATH, JSON, EVENT, 200, {}, OK),
+    ("scheme-any-case", "POST", PATH, h(Authorization="bEaReR t"), EVENT, 200, {}, OK),
+    ("gzip", "POST", PATH, h(Content_Encoding="gzip"), GZIPPED, 200, {}, OK),
+    ("x-gzip", "POST", PATH, h(Content_Encoding="x-gzip"), GZIPPED, 200, {}, OK),
+    (
+        "charset",
+        "POST",
+        PATH,
+        h(Content_Type="application/json; charset=utf-8"),
+        EVENT,
+        200,
+        {},
+        OK,
+    ),
+    (
+        "no-auth",
+        "POST",
+        PATH,
+        {"Content-Type": "application/json"},
+        EVENT,
+        401,
+        BEARER,
+        UNAUTHORIZED,
+    ),
+    ("basic", "POST", PATH, h(Authorization="Basic dTpw"), EVENT, 401, BEARER, UNAUTHORIZED),
+    ("empty-token", "POST", PATH, h(Authorization="Bearer "), EVENT, 401, BEARER, UNAUTHORIZED),
+    ("auth-before-body", "POST", PATH, {"Content-Type": "text/plain"}, b"{", 401, {}, UNAUTHORIZED),
+    ("schema", "POST", PATH, JSON, INVALID, 422, {}, ["enum"]),
+    ("missing", "POST", PATH, JSON, b"{}", 422, {}, ["required"] * 5),
+    ("not-json", "POST", PATH, JSON, b'{"run": ', 400, {}, ["json"]),
+    ("nan", "POST", PATH, JSON, b'{"x": NaN}', 400, {}, ["json"]),
+    ("empty", "POST", PATH, JSON, b"", 400, {}, ["json"]),
+    ("bad-gzip", "POST", PATH, h(Content_Encoding="gzip"), EVENT, 400, {}, ["contentEncoding"]),
+    ("media-type", "POST", PATH, h(Content_Type="text/plain"), EVENT, 415, {}, ["contentType"]),
+    (
+        "latin-1",
+        "POST",
+        PATH,
+        h(Content_Type="application/json; charset=latin-1"),
+        EVENT,
+        415,
+        {},
+        ["contentType"],
+    ),
+    ("encoding", "POST", PATH, h(Content_Encoding="br"), EVENT, 415, {}, ["contentEncoding"]),
+    ("get", "GET", PATH, AUTH, b"", 405, ALLOW, ["method"]),
+    ("put", "PUT", PATH, JSON, EVENT, 405, ALLOW, ["method"]),
+    ("delete-no-auth", "DELETE", PATH, {}, b"", 405, ALLOW, ["method"]),
+    ("other-path", "POST", "/api/v1/lineages", JSON, EVENT, 404, {}, ["path"]),
+    ("root", "GET", "/", {}, b"", 404, {}, ["path"]),
+    ("head", "HEAD", PATH, {}, b"", 405, ALLOW, None),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "body", "status", "want_headers", "want"),
+    [row[1:] for row in ANSWERS],
+    ids=[row[0] for row in ANSWERS],
+)
+def test_answers(
+    client: Client,
+    app: MockApp,
+    reference: Reference,
+    error_schema: jsonschema.Draft202012Validator,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes,
+    status: int,
+    want_headers: dict[str, str],
+    want: Any,
+) -> None:
+    response = client.open(path, method=method, headers=headers, data=body)
+    assert response.status_code == status
+    for name, value in want_headers.items():
+        assert response.headers[name] == value
+    if want is None:  # HEAD: the headers of the answer, no body
+        assert response.get_data() == b"" and int(response.headers["Content-Length"]) > 0
+        return
+    data = orjson.loads(response.get_data())
+    assert response.headers["Content-Length"] == str(len(response.get_data()))
+    if isinstance(want, dict):
+        assert response.mimetype == "application/json"
+        assert data == want
+    else:
+        assert response.mimetype == PROBLEM_JSON
+        assert data["status"] == status and data["type"] == "about:blank"
+        assert data["title"] and data["detail"]
+        assert [e["keyword"] for e in data["errors"]] == want
+        assert all(set(e) >= {"pointer", "keyword", "detail"} for e in data["errors"])
+        error_schema.validate(data)
+    if str(status) in app.contract.responses:
+        findings = reference.check_response(
+            method, path, status, response.headers, response.get_data()
+        )
+        assert findings == []
+    (record,) = app.records()
+    assert (record.method, record.path, record.status) == (method, path, status)
+    assert record.valid is (status == 200)
+
+
+def test_documented_500_passes_openapi_core(
+    app: MockApp, client: Client, reference: Reference
+) -> None:
+    app.fail_next(500)
+    response = client.post(PATH, headers=JSON, data=EVENT)
+    assert response.status_code == 500
+    assert orjson.loads(response.get_data()) == {"status": 500}
+    assert reference.check_response("POST", PATH, 500, response.headers, response.get_data()) == []
+
+
+def test_schema_errors_are_placed(client: Client) -> None:
+    response = client.post(PATH, headers=JSON, data=INVALID)
+    (error,) = orjson.loads(response.get_data())["errors"]
+    assert error["pointer"] == "/eventType" and "STARTED" in error["detail"]
+
+
+@pytest.mark.parametrize(
+    ("authorization", "status"),
+    [
+        ("Bearer s3cret", 200),
+        ("bearer other", 200),
+        ("Bearer s3cre", 401),
+        ("Bearer s3crets", 401),
+        ("Bearer anything", 401),
+        ("s3cret", 401),
+        (None, 401),
+    ],
+)
+def test_tokens(contract: Contract, authorization: str | None, status: int) -> None:
+    app = create_app(contract, tokens=["s3cret", "other"])
+    headers = {"Content-Type": "application/json"}
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    response = Client(app).post(PATH, headers=headers, data=EVENT)
+    assert response.status_code == status
+    if status == 401:
+        assert response.headers["WWW-Authenticate"] == "Bearer"
+        assert app.records()[0].violations[0]["kind"] == "security"
+
+
+@pytest.mark.parametrize(
+    ("options", "body", "status"),
+    [
+        ({"invalid_status": 400}, INVALID, 400),
+        ({"malformed_status": 422}, b"{", 422),
+        ({"invalid_status": 409, "malformed_status": 418}, INVALID, 409),
+    ],
+)
+def test_statuses_are_configurable(
+    contract: Contract, options: dict[str, int], body: bytes, status: int
+) -> None:
+    response = Client(create_app(contract, **options)).post(PATH, headers=JSON, data=body)
+    assert response.status_code == status
+    assert orjson.loads(response.get_data())["status"] == status
+
+
+@pytest.mark.parametrize("status", [200, 302, 600])
+def test_statuses_must_be_errors(contract: Contract, status: int) -> None:
+    with pytest.raises(ValueError, match="400-599"):
+        create_app(contract, invalid_status=status)
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status"),
+    [
+        (JSON, b"[" + b" " * 2000 + b"]", 413),  # by Content-Length, before reading
+        ({**JSON, "Content-Encoding": "gzip"}, gzip.compress(b"[" + b" " * 100_000 + b"]"), 413),
+        ({"Content-Type": "application/json"}, b" " * 5000, 401),  # credentials first
+        (JSON, b"[" + b" " * 1000 + b"]", 422),
+    ],
+    ids=["length", "gzip-bomb", "auth-first", "under-limit"],
+)
+def test_body_limit(contract: Contract, headers: dict[str, str], body: bytes, status: int) -> None:
+    app = create_app(contract, max_body_size=1024)
+    response = Client(app).post(PATH, headers=headers, data=body)
+    assert response.status_code == status
+    if status == 413:
+        assert orjson.loads(response.get_data())["errors"][0]["keyword"] == "maxBodySize"
+
+
+# -- the journal ------------------------------------------------------------------------
+
+
+def test_records_hold_the_body_byte_for_byte(app: MockApp, client: Client) -> None:
+    client.post(PATH, headers=JSON, data=EVENT)
+    client.post(PATH, headers={**JSON, "Content-Encoding": "gzip"}, data=gzip.compress(EVENT))
+    client.post(PATH, headers=JSON, data=INVALID)
+    client.post(PATH, headers=JSON, data=b"{")
+    plain, zipped, invalid, broken = app.records()
+    assert plain.body == zipped.body == EVENT
+    assert plain.event == PARSED and (plain.run_id, plain.job) == (RUN_ID, JOB)
+    assert (invalid.valid, invalid.status, invalid.run_id) == (False, 422, RUN_ID)
+    assert invalid.violations[0]["keyword"] == "enum"
+    assert (broken.event, broken.body, broken.run_id) == (None, b"{", None)
+    assert app.events() == [PARSED, PARSED]
+    assert [r.id for r in app.records(valid=False)] == [invalid.id, broken.id]
+    assert len(app.records(run_id=RUN_ID)) == 3
+    assert len(app.records(job=JOB)) == len(app.records(job=PARSED["job"]["name"])) == 3
+
+
+def test_events_over_http(app: MockApp, client: Client) -> None:
+    client.post(PATH, headers=JSON, data=EVENT)
+    client.post(PATH, headers=JSON, data=INVALID)
+    response = client.get("/_lineage/events")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    records = orjson.loads(response.get_data())
+    assert [r["status"] for r in records] == [200, 422]
+    assert records[0]["event"] == PARSED and records[0]["body"] == EVENT.decode()
+    assert records[0]["runId"] == RUN_ID and records[0]["job"] == JOB
+    assert records[0]["time"].endswith("Z")
+    assert response.headers["X-Lineage-Dropped"] == "0"
+    for query, statuses in [
+        ("valid=true", [200]),
+        ("valid=false", [422]),
+        (f"runId={RUN_ID}", [200, 422]),
+        ("runId=nope", []),
+        (f"job={JOB}", [200, 422]),
+        (f"since={records[0]['id']}", [422]),
+    ]:
+        got = orjson.loads(client.get(f"/_lineage/events?{query}").get_data())
+        assert [r["status"] for r in got] == statuses, query
+    for query in ("valid=maybe", "since=x"):
+        assert client.get(f"/_lineage/events?{query}").status_code == 400
+    assert client.delete("/_lineage/events").status_code == 204
+    assert orjson.loads(client.get("/_lineage/events").get_data()) == []
+
+
+def test_healthz_and_admin_routing(app: MockApp, client: Client) -> None:
+    client.post(PATH, headers=JSON, data=EVENT)
+    health = client.get("/_lineage/healthz")
+    assert health.status_code == 200
+    assert orjson.loads(health.get_data()) == {
+        "status": "ok",
+        "records": 1,
+        "dropped": 0,
+        "faults": 0,
+        "operation": f"POST {PATH}",
+    }
+    assert client.get("/_lineage/nope").status_code == 404
+    wrong = client.put("/_lineage/events")
+    assert wrong.status_code == 405
+    assert wrong.headers["Allow"] == "DELETE, GET, HEAD"
+    assert len(app.records()) == 1  # the mock's own endpoints are not recorded
+
+
+def test_dropped_count_is_reported(contract: Contract) -> None:
+    app = create_app(contract, journal_limit=2)
+    client = Client(app)
+    for _ in range(5):
+        client.post(PATH, headers=JSON, data=EVENT)
+    assert isinstance(app.journal, MemoryJournal)
+    assert len(app.records()) == 2 and app.journal.dropped == 3
+    assert client.get("/_lineage/events").headers["X-Lineage-Dropped"] == "3"
+    assert orjson.loads(client.get("/_lineage/healthz").get_data())["dropped"] == 3
+
+
+def test_sqlite_journal_commits_before_answering(contract: Contract, tmp_path: Path) -> None:
+    path = tmp_path / "journal.db"
+    app = create_app(contract, journal=path)
+    assert isinstance(app.journal, SqliteJournal) and isinstance(app.faults, SharedFaults)
+    assert Client(app).post(PATH, headers=JSON, data=EVENT).status_code == 200
+    with sqlite3.connect(path) as conn:
+        (body,) = conn.execute("SELECT body FROM records").fetchone()
+    assert body == EVENT
+    app.close()
+
+
+def test_unrecorded_request_is_not_acknowledged(
+    contract: Contract, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = create_app(contract)
+
+    def broken(record: Any) -> Any:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(app.journal, "append", broken)
+    response = Client(app).post(PATH, headers=JSON, data=EVENT)
+    assert response.status_code == 500
+    assert orjson.loads(response.get_data()) == {"status": 500}
+
+
+def test_a_failing_mock_answers_500_and_records_it(
+    contract: Contract, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = create_app(contract)
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(app.validator, "check_request", broken)
+    response = Client(app).post(PATH, headers=JSON, data=EVENT)
+    assert response.status_code == 500
+    assert orjson.loads(response.get_data()) == {"status": 500}
+    (record,) = app.records()
+    assert (record.status, record.valid, record.violations[0]["kind"]) == (500, False, "internal")
+
+
+def test_success_follows_the_contract() -> None:
+    document = copy.deepcopy(dict(Contract.load().document))
+    document["paths"][PATH]["post"]["responses"] = {
+        "202": {
+            "description": "queued",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["queued"],
+                        "properties": {"queued": {"type": "boolean", "example": True}},
+                    }
+                }
+            },
+        }
+    }
+    app = create_app(Contract.from_document(document))
+    response = Client(app).post(PATH, headers=JSON, data=EVENT)
+    assert response.status_code == 202 and response.status == "202 Accepted"
+    assert orjson.loads(response.get_data()) == {"queued": True}
+    assert app.events() == [PARSED]
+
+
+def test_on_record_sees_every_record(contract: Contract) -> None:
+    seen: list[int | None] = []
+    app = create_app(contract, on_record=lambda r: seen.append(r.status))
+    client = Client(app)
+    client.post(PATH, headers=JSON, data=EVENT)
+    client.get(PATH)
+    assert seen == [200, 405]
+
+
+# -- faults ------------------------------------------------------------------------------
+
+
+def test_fail_next_then_normal(app: MockApp, client: Client) -> None:
+    app.fail_next(503, times=2)
+    statuses = [client.post(PATH, headers=JSON, data=EVENT).status_code for _ in range(3)]
+    assert statuses == [503, 503, 200]
+    assert [(r.status, r.valid) for r in app.records()] == [(503, True), (503, True), (200, True)]
+    assert app.events() == [PARSED]
+
+
+def test_faults_apply_to_the_lineage_path_only(app: MockApp, client: Client) -> None:
+    app.fail_next(500)
+    assert client.post("/elsewhere", headers=JSON, data=EVENT).status_code == 404
+    assert client.get("/_lineage/healthz").status_code == 200
+    assert client.post(PATH, headers=JSON, data=EVENT).status_code == 500
+
+
+def test_a_fault_answers_even_an_invalid_request(app: MockApp, client: Client) -> None:
+    app.fail_next(502)
+    response = client.post(PATH, headers={"Content-Type": "application/json"}, data=b"{")
+    assert response.status_code == 502
+    assert response.mimetype == PROBLEM_JSON
+    (record,) = app.records()
+    assert (record.status, record.valid) == (502, False)
+
+
+def test_faults_over_http(app: MockApp, client: Client) -> None:
+    posted = client.post("/_lineage/faults", json={"status": 503, "times": 2})
+    assert posted.status_code == 201
+    assert orjson.loads(posted.get_data()) == [{"status": 503, "times": 2}]
+    client.post("/_lineage/faults", json=[{"delay": 0.01}, {"drop": True}])
+    assert orjson.loads(client.get("/_lineage/faults").get_data()) == [
+        {"status": 503, "times": 2},
+        {"delay": 0.01, "times": 1},
+        {"drop": True, "times": 1},
+    ]
+    assert client.post(PATH, headers=JSON, data=EVENT).status_code == 503
+    assert app.faults.pending == 3
+    assert client.delete("/_lineage/faults").status_code == 204
+    assert app.faults.pending == 0
+    assert client.post(PATH, headers=JSON, data=EVENT).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{",
+        b'{"status": 200}',
+        b'{"times": 2}',
+        b'{"drop": "yes"}',
+        b'{"status": 503, "x": 1}',
+        b"[1]",
+    ],
+)
+def test_nonsense_faults_are_refused(app: MockApp, client: Client, body: bytes) -> None:
+    response = client.post("/_lineage/faults", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.mimetype == PROBLEM_JSON
+    assert orjson.loads(response.get_data())["detail"]
+    assert app.faults.pending == 0
+
+
+def test_clear_forgets_records_and_faults(app: MockApp, client: Client) -> None:
+    client.post(PATH, headers=JSON, data=EVENT)
+    app.fail_next(503)
+    app.clear()
+    assert app.records() == [] and app.faults.pending == 0
+
+
+# -- a real server over loopback -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def running(contract: Contract) -> Iterator[MockServer]:
+    with MockServer(create_app(contract)) as server:
+        yield server
+
+
+@pytest.fixture
+def server(running: MockServer) -> MockServer:
+    running.clear()
+    return running
+
+
+def post(server: MockServer, body: bytes = EVENT, headers: dict[str, str] = JSON) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        conn.request("POST", PATH, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def test_server_urls(server: MockServer) -> None:
+    assert server.url == f"http://127.0.0.1:{server.port}"
+    assert server.endpoint == server.url + PATH
+    with urllib.request.urlopen(server.url + "/_lineage/healthz", timeout=10) as response:
+        assert orjson.loads(response.read())["status"] == "ok"
+    request = urllib.request.Request(server.endpoint, data=EVENT, headers=JSON, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert orjson.loads(response.read()) == {"status": 200}
+    assert server.events() == [PARSED]
+
+
+def test_drop_closes_the_connection_without_an_answer(server: MockServer) -> None:
+    server.drop_next()
+    head = (
+        f"POST {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(EVENT)}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(head + EVENT)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    assert received == b""  # no status line, no 500: the connection just ended
+    (record,) = server.records()
+    assert (record.status, record.valid, record.body) == (None, True, EVENT)
+    assert post(server) == 200
+
+
+def test_drop_is_seen_by_http_clients(server: MockServer) -> None:
+    server.drop_next()
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+        post(server)
+    assert post(server) == 200
+    assert [r.status for r in server.records()] == [None, 200]
+
+
+def test_a_delay_does_not_block_other_requests(contract: Contract) -> None:
+    server = MockServer(create_app(contract)).start()
+    try:
+        server.delay_next(30)
+        statuses: list[int] = []
+        slow = threading.Thread(target=lambda: statuses.append(post(server)))
+        slow.start()
+        while server.app.faults.pending:  # the slow request has taken its delay
+            threading.Event().wait(0.005)
+        assert post(server) == 200  # answered while the other one sleeps
+        assert statuses == [] and len(server.records()) == 1
+    finally:
+        server.stop()  # wakes the sleeper
+    slow.join(10)
+    assert statuses == [200]
+    assert len(server.records()) == 2
+
+
+def test_concurrent_clients_are_all_recorded(server: MockServer) -> None:
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        mine = [post(server) for _ in range(20)]
+        with lock:
+            statuses.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * 320
+    records = server.records()
+    assert len(records) == 320 and len({r.id for r in records}) == 320
+    assert all(r.body == EVENT for r in records)
+
+
+def test_wait_for_an_asynchronous_client(server: MockServer) -> None:
+    sender = threading.Thread(target=lambda: [post(server) for _ in range(3)])
+    sender.start()
+    got = server.wait_for(3, timeout=20)
+    sender.join()
+    assert [r.status for r in got] == [200, 200, 200]
+    with pytest.raises(TimeoutError) as info:
+        server.wait_for(4, timeout=0.05)
+    assert isinstance(info.value, JournalTimeout) and len(info.value.records) == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "status"), [(EVENT, 200), (b"[" + b" " * 5000 + b"]", 413)], ids=["valid", "too-large"]
+)
+def test_chunked_bodies(contract: Contract, body: bytes, status: int) -> None:
+    with MockServer(create_app(contract, max_body_size=4096)) as server:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        chunks = iter([body[:1000], body[1000:]])
+        conn.request("POST", PATH, body=chunks, headers=JSON, encode_chunked=True)
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        assert response.status == status
+        if status == 200:
+            assert server.records()[0].body == body
+
+
+def test_workers_sharing_a_journal_share_faults(contract: Contract, tmp_path: Path) -> None:
+    path = tmp_path / "journal.db"
+    with (
+        MockServer(create_app(contract, journal=path)) as one,
+        MockServer(create_app(contract, journal=path)) as two,
+    ):
+        one.fail_next(503, times=2)
+        assert [post(two), post(one), post(two)] == [503, 503, 200]
+        assert [r.status for r in one.records()] == [503, 503, 200]
+        assert two.events() == [PARSED]
+    one.app.close()
+    two.app.close()
+
+
+def test_server_options_and_restart(contract: Contract) -> None:
+    with pytest.raises(TypeError):
+        MockServer(create_app(contract), tokens=["x"])
+    server = MockServer(contract=contract, tokens=["x"])
+    with pytest.raises(RuntimeError):
+        _ = server.port
+    with server:
+        assert post(server, headers={**JSON, "Authorization": "Bearer x"}) == 200
+        assert post(server) == 401
+    assert not server.running
+    with server:  # again, on a new port, same journal
+        assert post(server, headers={**JSON, "Authorization": "Bearer x"}) == 200
+    assert [r.status for r in server.records()] == [200, 401, 200]
+
+
+def test_ipv6_loopback(contract: Contract) -> None:
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6")
+    try:
+        server = MockServer(create_app(contract), host="::1").start()
+    except OSError as exc:
+        pytest.skip(f"cannot bind ::1: {exc}")
+    try:
+        assert server.url == f"http://[::1]:{server.port}"
+        with urllib.request.urlopen(server.url + "/_lineage/healthz", timeout=10) as response:
+            assert response.status == 200
+    finally:
+        server.stop()
