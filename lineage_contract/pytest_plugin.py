@@ -1,0 +1,508 @@
+"""pytest plugin: the contract, its validator, a live mock server and the strategies as fixtures.
+
+Installed with the kit (``pytest11`` entry point), so there is nothing to
+configure. Importing it starts nothing and imports neither Hypothesis nor the
+server: a fixture does that when a test asks for it.
+
+Fixtures:
+
+``lineage_server``
+    A mock of the lineage endpoint on 127.0.0.1 and an ephemeral port, started
+    once per session (per xdist worker) and cleared before each test. See
+    :class:`LineageServer`.
+``openlineage_env``
+    Points ``OPENLINEAGE_URL``, ``OPENLINEAGE_ENDPOINT``, ``OPENLINEAGE_API_KEY``
+    (and ``OPENLINEAGE_CONFIG``) at ``lineage_server`` for the test; gives the server.
+``lineage_contract``, ``lineage_validator``
+    The loaded :class:`~lineage_contract.Contract` and its
+    :class:`~lineage_contract.Validator` (session scope).
+``lineage_strategies``
+    The Hypothesis strategies bound to that contract (needs Hypothesis).
+``lineage_server_options``
+    Session fixture returning extra options for the mock (``invalid_status``,
+    ``max_body_size``, ...); override it in a ``conftest.py`` to change them.
+
+``--lineage-spec PATH`` (or the ``lineage_spec`` ini option, relative to the
+ini file) points all of them at another OpenAPI document.
+
+Strict by default: a request that broke the contract during a test fails that
+test at teardown, listing each violation, unless the test *read* it or is
+marked ``@pytest.mark.lineage(allow_invalid=True)``. A test reads a record when
+the server hands it over: through :attr:`LineageServer.records`,
+:attr:`LineageServer.invalid`, or as a match returned by
+:meth:`LineageServer.assert_received` with ``valid=False`` or ``valid=None``.
+When the test itself failed, nothing is added on top of its own failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from .contract import Contract
+    from .journal import Record
+    from .server import MockServer
+    from .validator import Validator
+
+SPEC_OPTION = "lineage_spec"
+MARKER = "lineage"
+_ENV_PREFIX = "OPENLINEAGE"
+_CALL_PASSED = pytest.StashKey[bool]()
+_ANY_TOKEN = "lineage-contract-test-token"
+
+
+# -- configuration ------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("lineage-contract", "OpenLineage contract testing")
+    group.addoption(
+        "--lineage-spec",
+        dest=SPEC_OPTION,
+        metavar="PATH",
+        default=None,
+        help="OpenAPI document of the lineage contract (default: the one bundled with the kit)",
+    )
+    parser.addini(
+        SPEC_OPTION,
+        "OpenAPI document of the lineage contract, relative to the ini file",
+        default="",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(allow_invalid=False): allow_invalid=True lets the test send requests "
+        "that break the lineage contract without failing at teardown",
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    path = spec_path(config)
+    return f"lineage-contract: spec {path}" if path is not None else None
+
+
+def spec_path(config: pytest.Config) -> Path | None:
+    """The contract document asked for: the command line first, then the ini file."""
+    given = config.getoption(SPEC_OPTION)
+    if given:
+        path = Path(given)
+        return path if path.is_absolute() else config.invocation_params.dir / path
+    value = str(config.getini(SPEC_OPTION) or "")
+    if not value:
+        return None
+    base = config.inipath.parent if config.inipath is not None else config.rootpath
+    path = Path(value)
+    return path if path.is_absolute() else base / path
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    # The teardown check must not pile an error on top of the test's own failure.
+    report = yield
+    if report.when == "call":
+        item.stash[_CALL_PASSED] = report.passed
+    return report
+
+
+# -- contract and validator ----------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def lineage_contract(pytestconfig: pytest.Config) -> Contract:
+    """The contract the session tests against (``--lineage-spec`` or the bundled one)."""
+    from .contract import Contract
+
+    return Contract.load(spec_path(pytestconfig))
+
+
+@pytest.fixture(scope="session")
+def lineage_validator(lineage_contract: Contract) -> Validator:
+    from .validator import Validator
+
+    return Validator(lineage_contract)
+
+
+# -- the mock server -----------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def lineage_server_options() -> dict[str, Any]:
+    """Extra :func:`~lineage_contract.server.create_app` options; override to change them."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def lineage_session_server(
+    lineage_contract: Contract, lineage_server_options: dict[str, Any]
+) -> Iterator[MockServer]:
+    """The running mock, one per session (per xdist worker: port 0, so no clash)."""
+    from .server import MockServer
+
+    options = {"tokens": (secrets.token_urlsafe(24),), **lineage_server_options}
+    server = MockServer(host="127.0.0.1", port=0, contract=lineage_contract, **options)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+class LineageServer:
+    """The ``lineage_server`` fixture: the session's mock, seen from one test.
+
+    ``url`` is the base URL, ``endpoint`` the lineage operation's full URL and
+    ``token`` a bearer token the mock accepts (``headers`` carries it).
+    """
+
+    def __init__(self, server: MockServer, token: str) -> None:
+        self.server = server
+        self.token = token
+        self._read: set[int] = set()
+
+    # -- where and how to reach it --
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def endpoint(self) -> str:
+        return self.server.endpoint
+
+    @property
+    def path(self) -> str:
+        """The lineage path, relative to :attr:`url`."""
+        return self.server.endpoint[len(self.server.url) :]
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def contract(self) -> Contract:
+        return self.server.contract
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """``Authorization`` and ``Content-Type`` for a request the mock will accept."""
+        return {"Content-Type": self.contract.json_media_type, **_credentials(self)}
+
+    # -- what it received --
+
+    @property
+    def events(self) -> list[Any]:
+        """The events accepted (valid and answered with success), parsed, in order."""
+        return self.server.events()
+
+    @property
+    def records(self) -> list[Record]:
+        """Every request received, with its verdict; reading them counts as reading the invalid."""
+        return self._hand_over(self.server.records())
+
+    @property
+    def invalid(self) -> list[Record]:
+        """The requests that broke the contract; reading them lets the test pass strict mode."""
+        return self._hand_over(self.server.records(valid=False))
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[Any]:
+        """Wait until ``count`` requests arrived (whatever their verdict); return :attr:`events`.
+
+        Raises :class:`TimeoutError` listing what arrived when ``timeout`` passes first.
+        """
+        self.server.wait_for(count, timeout)
+        return self.events
+
+    def clear(self) -> None:
+        """Forget what was received and the faults queued (done before each test)."""
+        self.server.clear()
+        self._read.clear()
+
+    # -- faults --
+
+    def fail_next(self, status: int = 503, times: int = 1) -> None:
+        """Answer the next ``times`` lineage requests with ``status`` (still judged, recorded)."""
+        self.server.fail_next(status, times)
+
+    def delay_next(self, seconds: float, times: int = 1) -> None:
+        self.server.delay_next(seconds, times)
+
+    def drop_next(self, times: int = 1) -> None:
+        """Close the connection of the next ``times`` requests without an answer."""
+        self.server.drop_next(times)
+
+    # -- sending --
+
+    def post(self, payload: Any, *, headers: Mapping[str, str] | None = None) -> tuple[int, Any]:
+        """POST ``payload`` (JSON-encoded unless bytes) with the token; return (status, body)."""
+        from .payload import PayloadError, parse_json
+
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        request = urllib.request.Request(
+            self.endpoint,
+            data=data,
+            method=self.contract.method,
+            headers={**self.headers, **(headers or {})},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status, raw = error.code, error.read()
+        try:
+            return status, parse_json(raw) if raw else None
+        except PayloadError:
+            return status, raw.decode("utf-8", "replace")
+
+    # -- assertions --
+
+    def assert_received(
+        self,
+        expected: Any,
+        *,
+        count: int | None = None,
+        ordered: bool = True,
+        valid: bool | None = True,
+        timeout: float = 0.0,
+    ) -> list[Any]:
+        """Fail unless ``count`` received events (default: at least one) match ``expected``.
+
+        Partial matching (see :mod:`lineage_contract.assertions`): only the keys in
+        ``expected`` are compared; placeholders and patterns allowed. ``valid``
+        picks the events looked at: accepted ones (True, the default), those that
+        broke the contract (False) or both (None; matched invalid ones count as
+        read). ``timeout`` keeps trying that long, for clients that send later.
+        Returns the matching events; on failure shows the closest one, key by key.
+        """
+        from .assertions import assert_received
+
+        __tracebackhide__ = True
+        deadline = time.monotonic() + timeout
+        while True:
+            records = self._candidates(valid)
+            events = [r.event for r in records]
+            try:
+                matched = assert_received(expected, events, count=count, ordered=ordered)
+            except AssertionError as failure:
+                if time.monotonic() < deadline:
+                    time.sleep(0.02)
+                    continue
+                raise AssertionError(f"{failure}{self._not_looked_at(valid)}") from None
+            picked = {id(e) for e in matched}
+            self._hand_over([r for r, e in zip(records, events, strict=True) if id(e) in picked])
+            return matched
+
+    def _not_looked_at(self, valid: bool | None) -> str:
+        if valid is None:
+            return ""
+        other = self.server.records(valid=not valid)
+        if valid is False:
+            other = [r for r in other if r.accepted]
+        if not other:
+            return ""
+        kind = "that broke the contract" if valid else "accepted"
+        return (
+            f"\n({len(other)} other request(s) {kind} were not looked at: "
+            f"pass valid={not valid} or valid=None to match them)"
+        )
+
+    def assert_run_lifecycle(self, run_id: str) -> list[Any]:
+        """Fail unless run ``run_id`` went START, RUNNING/OTHER..., then one COMPLETE/FAIL/ABORT.
+
+        Event time must never go back. Where type, run id and time live is read
+        from the contract. Returns the run's events.
+        """
+        from .assertions import assert_run_lifecycle
+
+        __tracebackhide__ = True
+        return assert_run_lifecycle(self.events, run_id, contract=self.contract)
+
+    # -- strict mode --
+
+    def unread_violations(self) -> list[Record]:
+        """Requests that broke the contract and that the test has not read."""
+        return [r for r in self.server.records(valid=False) if r.id not in self._read]
+
+    def _hand_over(self, records: list[Record]) -> list[Record]:
+        self._read.update(r.id for r in records if not r.valid)
+        return records
+
+    def _candidates(self, valid: bool | None) -> list[Record]:
+        if valid is True:
+            return [r for r in self.server.records(valid=True) if r.accepted]
+        return [r for r in self.server.records(valid=valid) if r.parsed]
+
+    def __repr__(self) -> str:
+        return f"<LineageServer {self.endpoint}>"
+
+
+def _credentials(server: LineageServer) -> dict[str, str]:
+    """The token where the contract's first security requirement wants it (bearer by default)."""
+    for group in server.contract.security[:1]:
+        for scheme in group:
+            if scheme.type == "apiKey" and scheme.location == "header":
+                return {scheme.parameter: server.token}
+    return {"Authorization": f"Bearer {server.token}"}
+
+
+def describe_violations(records: list[Record], contract: Contract) -> str:
+    """The teardown message: each request, then its violations (pointer, rule, message)."""
+    lines = [
+        f"lineage_server received {len(records)} request(s) that broke the contract "
+        f"({contract.method} {contract.path}) during this test:"
+    ]
+    for record in records:
+        answered = "no answer (dropped)" if record.status is None else str(record.status)
+        lines.append(
+            f"  request #{record.id} {record.method} {record.path} -> {answered} "
+            f"at {record.iso_time}"
+        )
+        rows = [
+            (
+                v.get("pointer")
+                or ("(root)" if v.get("kind") in ("schema", "json") else str(v.get("kind"))),
+                str(v.get("keyword")),
+                str(v.get("message")),
+            )
+            for v in record.violations
+        ]
+        where = max((len(r[0]) for r in rows), default=0)
+        rule = max((len(r[1]) for r in rows), default=0)
+        lines.extend(f"    {p:<{where}}  {k:<{rule}}  {m}" for p, k, m in rows)
+    lines.append(
+        "Read them (lineage_server.invalid or .records) to assert on them, or mark the test "
+        f"@pytest.mark.{MARKER}(allow_invalid=True)."
+    )
+    return "\n".join(lines)
+
+
+def _allow_invalid(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker(MARKER)
+    if marker is None:
+        return False
+    unknown = set(marker.kwargs) - {"allow_invalid"}
+    if unknown or marker.args:
+        raise pytest.UsageError(
+            f"@pytest.mark.{MARKER} takes only allow_invalid=True|False; got "
+            f"{', '.join(map(repr, marker.args))}{', '.join(sorted(unknown))}"
+        )
+    return bool(marker.kwargs.get("allow_invalid", False))
+
+
+@pytest.fixture
+def lineage_server(
+    request: pytest.FixtureRequest, lineage_session_server: MockServer
+) -> Iterator[LineageServer]:
+    """The session's mock, cleared for this test; strict about contract violations."""
+    tokens = lineage_session_server.app.tokens
+    # With no tokens configured the mock takes any credentials: still send some.
+    token = tokens[0].decode() if tokens else _ANY_TOKEN
+    handle = LineageServer(lineage_session_server, token)
+    handle.clear()
+    yield handle
+    if not request.node.stash.get(_CALL_PASSED, False) or _allow_invalid(request.node):
+        return
+    unread = handle.unread_violations()
+    if unread:
+        pytest.fail(describe_violations(unread, handle.contract), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def _lineage_client_config(
+    lineage_session_server: MockServer, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """An openlineage.yml naming the mock, so that none in the project directory wins."""
+    tokens = lineage_session_server.app.tokens
+    config = {
+        "transport": {
+            "type": "http",
+            "url": lineage_session_server.url,
+            "endpoint": lineage_session_server.endpoint[len(lineage_session_server.url) :],
+            "auth": {
+                "type": "api_key",
+                "apiKey": tokens[0].decode() if tokens else _ANY_TOKEN,
+            },
+        }
+    }
+    path = tmp_path_factory.mktemp("lineage-contract") / "openlineage.yml"
+    path.write_text(json.dumps(config, indent=2), encoding="utf-8")  # JSON is YAML
+    return path
+
+
+@pytest.fixture
+def openlineage_env(
+    lineage_server: LineageServer, monkeypatch: pytest.MonkeyPatch, _lineage_client_config: Path
+) -> Iterator[LineageServer]:
+    """Point the OpenLineage client's environment at ``lineage_server``; give the server.
+
+    Sets ``OPENLINEAGE_URL``, ``OPENLINEAGE_ENDPOINT`` and ``OPENLINEAGE_API_KEY``,
+    and ``OPENLINEAGE_CONFIG`` to an ``openlineage.yml`` saying the same, since a
+    config file (one in the working directory, say) would otherwise win over
+    them. Every other ``OPENLINEAGE*`` variable (``OPENLINEAGE__TRANSPORT__...``,
+    ``OPENLINEAGE_DISABLED``) is removed for the test; whatever the client adds
+    to the environment is removed afterwards, and the rest restored.
+    """
+    for name in [k for k in os.environ if k.startswith(_ENV_PREFIX)]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("OPENLINEAGE_URL", lineage_server.url)
+    monkeypatch.setenv("OPENLINEAGE_ENDPOINT", lineage_server.path)
+    monkeypatch.setenv("OPENLINEAGE_API_KEY", lineage_server.token)
+    monkeypatch.setenv("OPENLINEAGE_CONFIG", str(_lineage_client_config))
+    ours = {k for k in os.environ if k.startswith(_ENV_PREFIX)}
+    yield lineage_server
+    # openlineage-python copies OPENLINEAGE_URL into OPENLINEAGE__TRANSPORT__... variables.
+    for name in [k for k in os.environ if k.startswith(_ENV_PREFIX) and k not in ours]:
+        del os.environ[name]
+
+
+# -- strategies ----------------------------------------------------------------
+
+
+class LineageStrategies:
+    """The strategies of :mod:`lineage_contract.strategies`, bound to the session's contract.
+
+    Draw from them inside a test with Hypothesis' ``st.data()``; at decoration
+    time, call :mod:`lineage_contract.strategies` directly.
+    """
+
+    def __init__(self, contract: Contract) -> None:
+        from . import strategies
+
+        self.contract = contract
+        self._module = strategies
+
+    def valid_events(self, **options: Any) -> Any:
+        return self._module.valid_events(self.contract, **options)
+
+    def invalid_events(self, **options: Any) -> Any:
+        return self._module.invalid_events(self.contract, **options)
+
+    def run_lifecycles(self, **options: Any) -> Any:
+        return self._module.run_lifecycles(self.contract, **options)
+
+
+@pytest.fixture(scope="session")
+def lineage_strategies(lineage_contract: Contract) -> LineageStrategies:
+    try:
+        import hypothesis  # noqa: F401
+    except ImportError:
+        missing = True
+    else:
+        missing = False
+    if missing:  # failed outside the except block: no chained traceback in the report
+        pytest.fail(
+            "lineage_strategies needs Hypothesis: pip install 'lineage-contract[hypothesis]'",
+            pytrace=False,
+        )
+    return LineageStrategies(lineage_contract)

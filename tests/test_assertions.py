@@ -1,0 +1,613 @@
+from __future__ import annotations
+
+import copy
+import json
+import re
+import re._parser as sre_parse  # the shortest example of a pattern, in tests only
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lineage_contract import Contract
+from lineage_contract.assertions import (
+    ABSENT,
+    ANY,
+    ANY_DATETIME,
+    ANY_NUMBER,
+    ANY_STRING,
+    ANY_UUID,
+    Difference,
+    LifecycleFields,
+    Placeholder,
+    assert_matches,
+    assert_received,
+    assert_run_lifecycle,
+    assert_valid_event,
+    closest,
+    format_differences,
+    from_template,
+    lifecycle_fields,
+    match,
+    one_of,
+    placeholder,
+    unordered,
+)
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+TEMPLATED = CORPUS / "openlineage-templated"
+EVENTS = CORPUS / "openlineage-events"
+needs_corpus = pytest.mark.skipif(not TEMPLATED.is_dir(), reason="shared corpus not present")
+
+RUN_ID = "4d3b8069-69b6-4708-ade0-3275112c9f04"
+
+
+def event(**overrides: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "eventType": "START",
+        "eventTime": "2024-05-01T12:00:00.000Z",
+        "producer": "https://example.com/producer",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "run": {"runId": RUN_ID},
+        "job": {"namespace": "ns", "name": "job"},
+        "inputs": [],
+        "outputs": [],
+    }
+    base.update(overrides)
+    return base
+
+
+# -- placeholders and scalars ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expected", "actual", "ok"),
+    [
+        (ANY, None, True),
+        (ANY, {"a": 1}, True),
+        (ANY_STRING, "", True),
+        (ANY_STRING, 1, False),
+        (ANY_NUMBER, 1.5, True),
+        (ANY_NUMBER, True, False),
+        (ANY_UUID, RUN_ID, True),
+        (ANY_UUID, RUN_ID + "0", False),
+        (ANY_UUID, 42, False),
+        (ANY_DATETIME, "2024-05-01T12:00:00Z", True),
+        (ANY_DATETIME, "2024-05-01T12:00:00", False),  # no offset
+        (ANY_DATETIME, "2024-05-01T12:00:00Z\n", False),
+        (ANY_DATETIME, None, False),
+        (re.compile(r"etl_\w+"), "etl_menus", True),
+        (re.compile(r"etl_\w+"), "my_etl_menus", False),  # the whole string must match
+        (re.compile(r"etl"), "etl_menus", False),
+        (re.compile(r"1"), 1, False),  # patterns only match strings
+        (one_of("RUNNING", "COMPLETE"), "COMPLETE", True),
+        (one_of("RUNNING", "COMPLETE"), "START", False),
+        (one_of(1, 2), True, False),
+        (placeholder("an even number", lambda v: v % 2 == 0), 4, True),
+        (placeholder("an even number", lambda v: v % 2 == 0), 3, False),
+        (placeholder("an even number", lambda v: v % 2 == 0), "4", False),  # raised TypeError
+        (1, 1.0, True),
+        (1, True, False),
+        (False, 0, False),
+        (None, None, True),
+        (None, "null", False),
+        ("1", 1, False),
+        ([], [], True),
+        ({}, {"anything": 1}, True),
+        ({}, [], False),
+        ([], {}, False),
+    ],
+)
+def test_values(expected: Any, actual: Any, ok: bool) -> None:
+    assert (match(expected, actual) == []) is ok
+
+
+def test_a_placeholder_needs_the_key_present() -> None:
+    assert [d.pointer for d in match({"a": ANY}, {})] == ["/a"]
+    assert match({"a": ABSENT}, {}) == []
+    assert [str(d) for d in match({"a": ABSENT}, {"a": None})] == ["/a: should be absent, got null"]
+
+
+# -- objects --------------------------------------------------------------------
+
+
+def test_only_expected_keys_are_compared_and_every_difference_is_listed() -> None:
+    expected = {
+        "eventType": "COMPLETE",
+        "run": {"runId": ANY_UUID, "facets": {"parent": ANY}},
+        "job": {"name": "job"},
+    }
+    actual = event(run={"runId": "not-a-uuid"})
+    assert [str(d) for d in match(expected, actual)] == [
+        '/eventType: expected "COMPLETE", got "START"',
+        '/run/runId: expected ANY_UUID, got "not-a-uuid"',
+        '/run/facets: missing, expected {"parent": ANY}',
+    ]
+
+
+def test_pointers_escape_slash_and_tilde() -> None:
+    (difference,) = match({"a/b": {"c~d": 1}}, {"a/b": {"c~d": 2}})
+    assert difference == Difference("/a~1b/c~0d", 1, 2)
+
+
+def test_long_values_are_shortened_in_messages() -> None:
+    (difference,) = match({"q": "x"}, {"q": "y" * 10_000})
+    assert len(str(difference)) < 120
+    assert str(difference).endswith("…")
+
+
+# -- lists ----------------------------------------------------------------------
+
+
+def test_ordered_lists_compare_index_by_index_and_report_length() -> None:
+    expected = {"outputs": [{"name": "a"}, {"name": "b"}]}
+    assert match(expected, {"outputs": [{"name": "a", "x": 1}, {"name": "b"}]}) == []
+    found = match(expected, {"outputs": [{"name": "b"}, {"name": "a"}, {"name": "c"}]})
+    assert [str(d) for d in found] == [
+        '/outputs/0/name: expected "a", got "b"',
+        '/outputs/1/name: expected "b", got "a"',
+        '/outputs/2: unexpected {"name": "c"}',
+    ]
+    assert [str(d) for d in match(expected, {"outputs": [{"name": "a"}]})] == [
+        '/outputs/1: missing, expected {"name": "b"}'
+    ]
+
+
+@pytest.mark.parametrize(
+    ("expected", "actual", "ok"),
+    [
+        ([{"x": 1}, {"x": 2}], [{"x": 2}, {"x": 1}], True),
+        # OpenLineage's own match() only looks for the first expected element:
+        # here it would pass, but one received element cannot match two expected ones.
+        (["a", "a"], ["a", "b"], False),
+        ([{"x": 1}, {"x": 1}], [{"x": 1, "y": 1}, {"x": 2}], False),
+        # A greedy first-fit gives "ab" to the pattern and leaves nothing for "ab":
+        # the assignment must be revised (augmenting path).
+        ([re.compile("a."), "ab"], ["ab", "ac"], True),
+        ([ANY, ANY], ["a"], False),
+        ([ANY], ["a", "b"], False),
+        ([], [], True),
+    ],
+)
+def test_unordered_lists_need_a_distinct_element_for_each(
+    expected: list[Any], actual: list[Any], ok: bool
+) -> None:
+    assert (match(expected, actual, ordered=False) == []) is ok
+    assert (match(unordered(expected), actual) == []) is ok
+
+
+def test_unordered_failure_explains_against_the_nearest_free_element() -> None:
+    expected = [{"name": "a", "ns": "x"}, {"name": "b", "ns": "x"}]
+    actual = [{"name": "b", "ns": "x"}, {"name": "a", "ns": "y"}]
+    assert [str(d) for d in match(expected, actual, ordered=False)] == [
+        '/1/ns: expected "x", got "y"'
+    ]
+    found = match(["a", "a"], ["a", "b"], ordered=False)
+    assert [str(d) for d in found] == ['/1: expected "a", got "b"']
+    found = match([1, 2, 3], [3], ordered=False)
+    assert [str(d) for d in found] == [
+        "(root): no element left to match item #0: 1",
+        "(root): no element left to match item #1: 2",
+    ]
+
+
+def test_unordered_wrapper_is_local_and_inner_lists_keep_the_global_order() -> None:
+    expected = {"fields": unordered([{"tags": ["x", "y"]}, {"tags": ["z"]}])}
+    assert match(expected, {"fields": [{"tags": ["z"]}, {"tags": ["x", "y"]}]}) == []
+    assert match(expected, {"fields": [{"tags": ["z"]}, {"tags": ["y", "x"]}]}) != []
+    assert match(expected, {"fields": [{"tags": ["z"]}, {"tags": ["y", "x"]}]}, ordered=False) == []
+
+
+# -- assert helpers ---------------------------------------------------------------
+
+
+def test_assert_matches_lists_differences_key_by_key() -> None:
+    with pytest.raises(AssertionError) as info:
+        assert_matches({"eventType": "COMPLETE", "job": {"name": "j2"}}, event())
+    assert str(info.value) == (
+        "value does not match, 2 difference(s):\n"
+        '  /eventType: expected "COMPLETE", got "START"\n'
+        '  /job/name: expected "j2", got "job"'
+    )
+
+
+def test_assert_received_returns_the_matches_and_checks_the_count() -> None:
+    events = [event(), event(eventType="COMPLETE"), event(eventType="COMPLETE")]
+    assert assert_received({"eventType": "START"}, events) == [events[0]]
+    assert len(assert_received({"eventType": "COMPLETE"}, events, count=2)) == 2
+    assert assert_received({"eventType": "FAIL"}, events, count=0) == []
+    with pytest.raises(AssertionError, match=r"expected 1 matching event\(s\), found 2"):
+        assert_received({"eventType": "COMPLETE"}, events, count=1)
+
+
+def test_assert_received_shows_the_closest_event_and_its_differences() -> None:
+    events = [
+        event(job={"namespace": "other", "name": "other"}),
+        event(eventType="COMPLETE", job={"namespace": "ns", "name": "jb"}),
+    ]
+    with pytest.raises(AssertionError) as info:
+        assert_received({"eventType": "COMPLETE", "job": {"name": "job"}}, events)
+    message = str(info.value)
+    assert message.startswith(
+        "expected a matching event, none matches (2 event(s) received).\n"
+        "Closest: event #1, 1 difference(s):\n"
+        '  /job/name: expected "job", got "jb"\n'
+        "event #1:\n"
+    )
+    assert '"name": "jb"' in message
+
+
+def test_assert_received_with_nothing_received() -> None:
+    with pytest.raises(AssertionError, match=r"no event received; expected one matching:"):
+        assert_received({"eventType": ANY}, [])
+
+
+def test_closest_prefers_the_fewest_differences() -> None:
+    candidates = [{"a": 1, "b": 1}, {"a": 2, "b": 1}, {"a": 2, "b": 2}]
+    assert closest({"a": 2, "b": 2}, candidates) == (2, [])
+    index, found = closest({"a": 2, "b": 3}, candidates) or (None, [])
+    assert index == 1
+    assert format_differences(found) == "  /b: expected 3, got 1"
+    assert closest({"a": 1}, []) is None
+
+
+# -- validity -----------------------------------------------------------------------
+
+
+def test_assert_valid_event_returns_the_event() -> None:
+    valid = event()
+    assert assert_valid_event(valid) == valid
+    assert assert_valid_event(json.dumps(valid).encode()) == valid
+
+
+def test_assert_valid_event_lists_every_violation() -> None:
+    broken = event(eventTime="yesterday", run={"runId": "42"})
+    del broken["producer"]
+    with pytest.raises(AssertionError) as info:
+        assert_valid_event(broken)
+    lines = str(info.value).splitlines()
+    assert lines[0] == "event breaks the contract (POST /api/v1/lineage): 3 violation(s)"
+    assert [line.split()[:2] for line in lines[1:]] == [
+        ["/eventTime", "format"],
+        ["/producer", "required"],
+        ["/run/runId", "format"],
+    ]
+    assert "required property 'producer' is missing" in lines[2]
+
+
+def test_assert_valid_event_reports_unparseable_json() -> None:
+    with pytest.raises(AssertionError, match=r"\(root\)\s+json\s+not valid JSON"):
+        assert_valid_event(b"{")
+
+
+# -- run lifecycle ------------------------------------------------------------------
+
+
+def test_lifecycle_fields_come_from_the_contract() -> None:
+    assert lifecycle_fields() == LifecycleFields(
+        event_type=("eventType",), run_id=("run", "runId"), event_time=("eventTime",)
+    )
+
+
+def test_lifecycle_fields_follow_a_renamed_contract() -> None:
+    document = copy.deepcopy(Contract.load().document)
+    text = json.dumps(document)
+    for old, new in (('"eventType"', '"transition"'), ('"runId"', '"id"'), ('"eventTime"', '"at"')):
+        text = text.replace(old, new)
+    renamed = Contract.from_document(json.loads(text))
+    fields = lifecycle_fields(renamed)
+    assert fields == LifecycleFields(("transition",), ("run", "id"), ("at",))
+    runs = [
+        {"transition": "START", "run": {"id": RUN_ID}, "at": "2024-05-01T12:00:00Z"},
+        {"transition": "COMPLETE", "run": {"id": RUN_ID}, "at": "2024-05-01T12:00:01Z"},
+    ]
+    assert assert_run_lifecycle(runs, RUN_ID, contract=renamed) == runs
+
+
+def lifecycle(*steps: tuple[str | None, str]) -> list[dict[str, Any]]:
+    out = []
+    for kind, second in steps:
+        item = event(eventTime=f"2024-05-01T12:00:{second}Z")
+        if kind is None:
+            del item["eventType"]
+        else:
+            item["eventType"] = kind
+        out.append(item)
+    return out
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        [("START", "00"), ("COMPLETE", "01")],
+        [("START", "00"), ("RUNNING", "01"), ("RUNNING", "01"), ("FAIL", "02")],
+        [("START", "00"), ("OTHER", "01"), ("ABORT", "02"), ("OTHER", "03")],
+        [("START", "00"), (None, "00"), ("COMPLETE", "00.000000001")],
+    ],
+)
+def test_run_lifecycle_accepts(steps: list[tuple[str | None, str]]) -> None:
+    events = lifecycle(*steps)
+    other_run = event(run={"runId": str(uuid.uuid4())}, eventType="COMPLETE")
+    assert assert_run_lifecycle([other_run, *events], RUN_ID) == events
+
+
+@pytest.mark.parametrize(
+    ("steps", "problem"),
+    [
+        ([("RUNNING", "00"), ("START", "01"), ("COMPLETE", "02")], "the first event is RUNNING"),
+        ([("START", "00"), ("START", "01"), ("COMPLETE", "02")], "2 START events (at #0, #1)"),
+        ([("START", "00"), ("RUNNING", "01")], "no terminal event (COMPLETE, FAIL, ABORT)"),
+        (
+            [("START", "00"), ("COMPLETE", "01"), ("FAIL", "02")],
+            "2 terminal events (#1 COMPLETE, #2 FAIL)",
+        ),
+        ([("START", "00"), ("COMPLETE", "01"), ("RUNNING", "02")], "#2 RUNNING outside"),
+        ([("START", "05"), ("COMPLETE", "04.999")], "#1 /eventTime goes back in time from #0"),
+        (
+            [("START", "00.000000002"), ("COMPLETE", "00.000000001")],
+            "#1 /eventTime goes back in time",
+        ),
+    ],
+)
+def test_run_lifecycle_refuses(steps: list[tuple[str | None, str]], problem: str) -> None:
+    with pytest.raises(AssertionError) as info:
+        assert_run_lifecycle(lifecycle(*steps), RUN_ID)
+    message = str(info.value)
+    assert message.startswith(f"run {RUN_ID} does not follow the lifecycle:\n")
+    assert f"- {problem}" in message
+    assert "in the order received:\n  #0 /eventType=" in message
+
+
+def test_run_lifecycle_compares_offsets_as_instants() -> None:
+    events = [
+        event(eventType="START", eventTime="2024-05-01T12:00:00+02:00"),
+        event(eventType="COMPLETE", eventTime="2024-05-01T11:00:00Z"),
+    ]
+    assert assert_run_lifecycle(events, RUN_ID) == events
+    events[1]["eventTime"] = "2024-05-01T09:59:59Z"
+    with pytest.raises(AssertionError, match="goes back in time"):
+        assert_run_lifecycle(events, RUN_ID)
+
+
+def test_run_lifecycle_of_an_unknown_run() -> None:
+    with pytest.raises(AssertionError, match=rf"no event with /run/runId = 'x' .* {RUN_ID}"):
+        assert_run_lifecycle([event()], "x")
+
+
+# -- templates from the corpus -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("{{ any(result) }}", ANY),
+        ("{{ any(result)}}", ANY),
+        ("{{ is_uuid(result) }}", ANY_UUID),
+        ("{{ is_datetime(result) }}", ANY_DATETIME),
+        ("{{RUN_START_TIME}}", ANY_DATETIME),
+        ("{{RUN_END_TIME_AFTER_5_MINUTES}}", ANY_DATETIME),
+        ("{{ env_var('DBT_DATASET_PREFIX') }}", ANY_STRING),
+        ("{{ env_var('SNOWFLAKE_ACCOUNT_ID') | lower }}", ANY_STRING),
+        ("{{ 'true' if result == {} else result }}", ANY),
+        ("${json-unit.any-string}", ANY_STRING),
+        ("${json-unit.any-number}", ANY_NUMBER),
+        ("${json-unit.ignore}", ANY),
+        ("plain", "plain"),
+    ],
+)
+def test_template_placeholders(template: str, expected: Any) -> None:
+    assert from_template(template) is expected or from_template(template) == expected
+
+
+@pytest.mark.parametrize(
+    ("template", "accepts", "refuses"),
+    [
+        ("{{ match(result, 'application_.+') }}", "application_1", "application_"),
+        ("${json-unit.regex}1\\.\\d+\\.\\d+", "1.23.0", "1.23"),
+        ("snowflake://{{ env_var('ACCOUNT') }}.us-east-1.aws", "snowflake://ab.us-east-1.aws", "x"),
+        ("{{ not_match(result, '1500100900') }}", "task", "1500100900"),
+        ("{{ contains(result, 'abc') }}", "xabcx", "ab"),
+        ("{{ one_of(result, 'RUNNING', 'COMPLETE') }}", "RUNNING", "START"),
+    ],
+)
+def test_template_patterns(template: str, accepts: str, refuses: str) -> None:
+    expected = from_template(template)
+    assert match(expected, accepts) == []
+    assert match(expected, refuses) != []
+
+
+def test_template_keys() -> None:
+    template = {
+        "facets": {"{{ key_not_defined(result, 'parent') }}": {}},
+        "{{ unordered_list(result, transformations) }} ": [{"type": "A"}, {"type": "B"}],
+    }
+    expected = from_template(template)
+    assert expected["facets"] == {"parent": ABSENT}
+    assert match(expected, {"facets": {}, "transformations": [{"type": "B"}, {"type": "A"}]}) == []
+    assert [
+        d.pointer for d in match(expected, {"facets": {"parent": {}}, "transformations": []})
+    ] == [
+        "/facets/parent",
+        "/transformations",
+        "/transformations",
+    ]
+
+
+@pytest.mark.parametrize(
+    "template", ["{{ frobnicate(result) }}", "{{ match(result) }}", "${json-unit.matches:x}"]
+)
+def test_unknown_template_placeholders_are_refused(template: str) -> None:
+    with pytest.raises(ValueError, match=r"template placeholder|json-unit placeholder"):
+        from_template(template)
+
+
+_CANDIDATES: tuple[Any, ...] = ("x", "RUNNING", "COMPLETE", 1, True, None, {}, [])
+
+
+def fill(expected: Any) -> Any:
+    """A concrete value every placeholder accepts: what an event the template describes holds."""
+    if isinstance(expected, dict):
+        return {k: fill(v) for k, v in expected.items() if v is not ABSENT}
+    if isinstance(expected, list):
+        return [fill(v) for v in expected]
+    if isinstance(expected, re.Pattern):
+        return _example(expected.pattern)
+    if expected is ANY_UUID:
+        return str(uuid.uuid4())
+    if expected is ANY_DATETIME:
+        return "2024-05-01T12:00:00.000Z"
+    if isinstance(expected, Placeholder):
+        return next(c for c in _CANDIDATES if expected.matches(c))
+    if not isinstance(expected, str | int | float | bool | type(None)):
+        # unordered([...]): filled, then reversed to show the order does not matter.
+        return [fill(v) for v in reversed(expected.items)]
+    return expected
+
+
+def _example(pattern: str) -> str:
+    """The shortest string the pattern matches, for the constructs templates use."""
+    return _emit(sre_parse.parse(pattern))
+
+
+def _emit(items: Any) -> str:
+    out = []
+    for op, arg in items:
+        name = str(op)
+        if name == "LITERAL":
+            out.append(chr(arg))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, _, sub = arg
+            out.append(_emit(sub) * low)
+        elif name == "SUBPATTERN":
+            out.append(_emit(arg[-1]))
+        elif name == "BRANCH":
+            out.append(_emit(arg[1][0]))
+        elif name == "IN":
+            out.append(_first_of(arg))
+        elif name == "ANY":
+            out.append("a")
+        elif name != "AT":
+            raise NotImplementedError(name)
+    return "".join(out)
+
+
+def _first_of(ranges: Any) -> str:
+    for op, arg in ranges:
+        name = str(op)
+        if name == "LITERAL":
+            return chr(arg)
+        if name == "RANGE":
+            return chr(arg[0])
+        if name == "CATEGORY":
+            return "0" if "DIGIT" in str(arg) else "a"
+    raise NotImplementedError(ranges)
+
+
+def load_templates() -> list[tuple[str, Any]]:
+    if not TEMPLATED.is_dir():
+        return []
+    names = [
+        line.split("\t", 1)[0]
+        for line in (TEMPLATED / "MANIFEST.tsv").read_text().splitlines()[1:]
+        if line
+    ]
+    return [(name, json.loads((TEMPLATED / name).read_text())) for name in names]
+
+
+@needs_corpus
+def test_every_corpus_template_converts_and_matches_itself_filled_in() -> None:
+    templates = load_templates()
+    assert len(templates) > 700
+    failures = []
+    for name, template in templates:
+        expected = from_template(template)
+        filled = fill(expected)
+        found = match(expected, filled)
+        if found:
+            failures.append(f"{name}:\n{format_differences(found)}")
+    assert not failures, "\n".join(failures[:5])
+
+
+@needs_corpus
+def test_every_placeholder_kind_in_the_corpus_is_converted() -> None:
+    seen: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list | tuple):
+            for value in node:
+                walk(value)
+        elif isinstance(node, Placeholder):
+            seen.add(node.name.split(" ", 1)[0])
+        elif isinstance(node, re.Pattern):
+            seen.add("re")
+        elif isinstance(node, str):
+            assert "{{" not in node and "${json-unit" not in node, node
+        elif hasattr(node, "items"):
+            walk(node.items)
+
+    for _, template in load_templates():
+        walk(from_template(template))
+    assert {"ANY", "ANY_UUID", "ANY_DATETIME", "ANY_STRING", "ANY_NUMBER", "re"} <= seen
+
+
+def marquez_pair(index: int) -> tuple[Any, dict[str, Any]]:
+    """Marquez's docker seed: a template and the event it was rendered from."""
+    template = json.loads(
+        (TEMPLATED / f"MarquezProject-marquez__docker-metadata.template__{index}.json").read_text()
+    )
+    real = json.loads(
+        (EVENTS / f"MarquezProject-marquez__docker-metadata__{index}.json").read_text()
+    )
+    return from_template(template), real
+
+
+@needs_corpus
+@pytest.mark.parametrize("index", [0, 1, 20, 21])
+def test_a_real_event_matches_the_template_describing_it(index: int) -> None:
+    expected, real = marquez_pair(index)
+    # The stored event predates the template's schemaURL: the one real difference.
+    assert [str(d) for d in match(expected, real)] == [
+        f"/schemaURL: missing, expected {json.dumps(expected['schemaURL'])}"
+    ]
+    del expected["schemaURL"]
+    assert match(expected, real) == []
+    assert match(expected, real, ordered=False) == []
+
+
+@needs_corpus
+def test_a_mutated_real_event_fails_with_a_diff_per_change() -> None:
+    expected, real = marquez_pair(0)
+    del expected["schemaURL"]
+    real["eventType"] = "FAIL"
+    real["run"]["runId"] = "4d3b8069"
+    real["eventTime"] = "2020-02-22 22:42:42"
+    del real["job"]["facets"]["sql"]
+    real["outputs"][0]["facets"]["schema"]["fields"].pop()
+    with pytest.raises(AssertionError) as info:
+        assert_received(expected, [real])
+    lines = info.value.args[0].splitlines()
+    assert lines[1:5] == [
+        "Closest: event #0, 5 difference(s):",
+        '  /eventType: expected "START", got "FAIL"',
+        '  /eventTime: expected ANY_DATETIME, got "2020-02-22 22:42:42"',
+        '  /run/runId: expected "4d3b8069-69b6-4708-ade0-3275112c9f04", got "4d3b8069"',
+    ]
+    assert lines[5].startswith('  /job/facets/sql: missing, expected {"_producer": ')
+    assert lines[6].startswith(
+        '  /outputs/0/facets/schema/fields/3: missing, expected {"name": "description", '
+    )
+    assert lines[7] == "event #0:"
+
+
+@needs_corpus
+def test_real_runs_follow_the_lifecycle() -> None:
+    pairs = [marquez_pair(i)[1] for i in range(26)]
+    run_ids = {e["run"]["runId"] for e in pairs}
+    assert len(run_ids) == 13
+    for run_id in run_ids:
+        kinds = [e["eventType"] for e in assert_run_lifecycle(pairs, run_id)]
+        assert kinds == ["START", "COMPLETE"]
