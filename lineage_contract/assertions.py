@@ -33,8 +33,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from .anatomy import MISSING as _MISSING
+from .anatomy import RUNNING, START, TERMINAL, get
 from .contract import Contract
-from .errors import ContractError
 from .formats import CHECKERS
 from .report import Report, pointer
 from .validator import Validator
@@ -48,7 +49,6 @@ __all__ = [
     "ANY_UUID",
     "MISSING",
     "Difference",
-    "LifecycleFields",
     "Placeholder",
     "assert_matches",
     "assert_received",
@@ -57,7 +57,6 @@ __all__ = [
     "closest",
     "format_differences",
     "from_template",
-    "lifecycle_fields",
     "match",
     "one_of",
     "placeholder",
@@ -68,14 +67,8 @@ __all__ = [
 # -- placeholders -------------------------------------------------------------
 
 
-class _Missing:
-    """Stands for a key the received object does not have."""
-
-    def __repr__(self) -> str:
-        return "<missing>"
-
-
-MISSING: Any = _Missing()
+MISSING: Any = _MISSING
+"""Stands for a key the received object does not have."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -191,7 +184,7 @@ def _render(value: Any, limit: int = 80) -> str:
 
 def _text(value: Any, indent: int | None = None, level: int = 0) -> str:
     """JSON, except that placeholders and patterns print as the code that made them."""
-    if isinstance(value, Placeholder | _Missing):
+    if (isinstance(value, Placeholder) or value is MISSING):
         return repr(value)
     if isinstance(value, re.Pattern):
         return f"re.compile({value.pattern!r})"
@@ -467,102 +460,6 @@ def _describe_report(report: Report, contract: Contract) -> str:
 
 # -- run lifecycle ------------------------------------------------------------
 
-_TERMINAL = ("COMPLETE", "FAIL", "ABORT")
-_MAX_DEPTH = 8  # a recursive schema must not send the search down forever
-_START = "START"
-_RUNNING = "RUNNING"
-
-
-@dataclass(frozen=True, slots=True)
-class LifecycleFields:
-    """Where a contract keeps the event type, the run id and the event time (path parts)."""
-
-    event_type: tuple[str, ...]
-    run_id: tuple[str, ...]
-    event_time: tuple[str, ...]
-
-    def get(self, event: Any, field: tuple[str, ...]) -> Any:
-        node = event
-        for part in field:
-            if not isinstance(node, Mapping) or part not in node:
-                return MISSING
-            node = node[part]
-        return node
-
-
-@functools.lru_cache(maxsize=8)
-def lifecycle_fields(contract: Contract | None = None) -> LifecycleFields:
-    """Find the lifecycle fields from the contract's request schema.
-
-    The event type is the shallowest property whose ``enum`` holds ``START`` and
-    a terminal state; the run id the shallowest ``uuid`` property and the time
-    the shallowest ``date-time`` one, required ones first. Only named properties
-    are followed (not facets or array items), so facet fields never win.
-    """
-    contract = contract if contract is not None else Contract.load()
-    schema = contract.request_schema
-    found: list[tuple[int, int, int, tuple[str, ...], Mapping[str, Any]]] = []
-    _collect(schema, schema, (), found, set(), True)
-    found.sort(key=lambda f: f[:3])
-
-    def pick(test: Callable[[Mapping[str, Any]], bool], what: str) -> tuple[str, ...]:
-        for *_, path, node in found:
-            if test(node):
-                return path
-        raise ContractError(f"{contract.source}: no {what} property, needed to follow a run")
-
-    return LifecycleFields(
-        event_type=pick(
-            lambda n: (
-                isinstance(n.get("enum"), list)
-                and _START in n["enum"]
-                and any(t in n["enum"] for t in _TERMINAL)
-            ),
-            f"event type ({_START}, {'/'.join(_TERMINAL)} enum)",
-        ),
-        run_id=pick(lambda n: n.get("format") == "uuid", "run id (uuid format)"),
-        event_time=pick(lambda n: n.get("format") == "date-time", "event time (date-time format)"),
-    )
-
-
-def _collect(
-    root: Mapping[str, Any],
-    node: Any,
-    path: tuple[str, ...],
-    found: list[tuple[int, int, int, tuple[str, ...], Mapping[str, Any]]],
-    seen: set[tuple[str, tuple[str, ...]]],
-    required: bool,
-) -> None:
-    node = _deref(root, node, path, seen)
-    if not isinstance(node, Mapping) or len(path) > _MAX_DEPTH:
-        return
-    if path:
-        found.append((len(path), 0 if required else 1, len(found), path, node))
-    for key in ("allOf", "anyOf", "oneOf"):
-        for sub in node.get(key, ()):
-            _collect(root, sub, path, found, seen, required)
-    needed = set(node.get("required", ()))
-    for name, sub in node.get("properties", {}).items():
-        _collect(root, sub, (*path, name), found, seen, required and name in needed)
-
-
-def _deref(
-    root: Mapping[str, Any],
-    node: Any,
-    path: tuple[str, ...],
-    seen: set[tuple[str, tuple[str, ...]]],
-) -> Any:
-    while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
-        ref = node["$ref"]
-        if not ref.startswith("#/") or (ref, path) in seen:
-            return None
-        seen.add((ref, path))
-        target: Any = root
-        for part in ref[2:].split("/"):
-            target = target.get(part.replace("~1", "/").replace("~0", "~"), {})
-        node = target
-    return node
-
 
 def _instant(value: Any) -> tuple[datetime, Decimal] | None:
     """An RFC 3339 date-time as a comparable (second, fraction) pair, to the nanosecond."""
@@ -594,42 +491,45 @@ def assert_run_lifecycle(
     the end included, as the OpenLineage spec allows; event time never going back.
     """
     __tracebackhide__ = True
-    fields = lifecycle_fields(contract)
-    run = [e for e in events if fields.get(e, fields.run_id) == run_id]
+    contract = contract if contract is not None else Contract.load()
+    fields = contract.anatomy
+    fields.require_lifecycle(contract.source)
+    assert fields.run_id and fields.event_type and fields.event_time  # for mypy, after the check
+    run = [e for e in events if get(e, fields.run_id) == run_id]
     id_at = pointer(list(fields.run_id))
     if not run:
-        seen = sorted({str(fields.get(e, fields.run_id)) for e in events})
+        seen = sorted({str(get(e, fields.run_id)) for e in events})
         raise AssertionError(
             f"no event with {id_at} = {run_id!r} among {len(events)} received"
             + (f"; runs seen: {', '.join(seen)}" if seen else "")
         )
     problems: list[str] = []
-    kinds = [fields.get(e, fields.event_type) for e in run]
-    if kinds[0] != _START:
-        problems.append(f"the first event is {_kind(kinds[0])}, not {_START}")
-    starts = [i for i, k in enumerate(kinds) if k == _START]
+    kinds = [get(e, fields.event_type) for e in run]
+    if kinds[0] != START:
+        problems.append(f"the first event is {_kind(kinds[0])}, not {START}")
+    starts = [i for i, k in enumerate(kinds) if k == START]
     if len(starts) != 1:
         problems.append(
-            f"{len(starts)} {_START} events (at #{', #'.join(map(str, starts))})"
+            f"{len(starts)} {START} events (at #{', #'.join(map(str, starts))})"
             if starts
-            else f"no {_START} event"
+            else f"no {START} event"
         )
-    ends = [i for i, k in enumerate(kinds) if k in _TERMINAL]
+    ends = [i for i, k in enumerate(kinds) if k in TERMINAL]
     if len(ends) != 1:
         listed = ", ".join(f"#{i} {kinds[i]}" for i in ends)
         problems.append(
             f"{len(ends)} terminal events ({listed})"
             if ends
-            else f"no terminal event ({', '.join(_TERMINAL)})"
+            else f"no terminal event ({', '.join(TERMINAL)})"
         )
     end = ends[0] if ends else len(kinds)
     for i, kind in enumerate(kinds):
-        if kind == _RUNNING and (i > end or (starts and i < starts[0])):
-            problems.append(f"#{i} {_RUNNING} outside START..{'/'.join(_TERMINAL)}")
+        if kind == RUNNING and (i > end or (starts and i < starts[0])):
+            problems.append(f"#{i} {RUNNING} outside START..{'/'.join(TERMINAL)}")
     time_at = pointer(list(fields.event_time))
     previous: tuple[int, tuple[datetime, Decimal]] | None = None
     for i, event in enumerate(run):
-        value = fields.get(event, fields.event_time)
+        value = get(event, fields.event_time)
         instant = _instant(value)
         if instant is None:
             problems.append(f"#{i} {time_at} is not an RFC 3339 date-time: {_render(value)}")
@@ -640,8 +540,8 @@ def assert_run_lifecycle(
     if problems:
         type_at = pointer(list(fields.event_type))
         listing = "\n".join(
-            f"  #{i} {type_at}={_kind(fields.get(e, fields.event_type))} "
-            f"{time_at}={_render(fields.get(e, fields.event_time))}"
+            f"  #{i} {type_at}={_kind(get(e, fields.event_type))} "
+            f"{time_at}={_render(get(e, fields.event_time))}"
             for i, e in enumerate(run)
         )
         raise AssertionError(
@@ -682,7 +582,7 @@ def from_template(template: Any) -> Any:
     ``{{ contains(result, 's') }}``        a placeholder for strings containing ``s``
     ``{{ one_of(result, 'A', 'B') }}``     :func:`one_of`
     ``{{ env_var('X') ... }}``             :data:`ANY_STRING` (``.*`` inside a string)
-    ``{{RUN_START_TIME}}`` (Marquez)       :data:`ANY_DATETIME` (``*TIME*``), else ANY
+    ``{{RUNSTART_TIME}}`` (Marquez)       :data:`ANY_DATETIME` (``*TIME*``), else ANY
     key ``{{ key_not_defined(result, 'k') }}``   ``"k": ABSENT``
     key ``{{ unordered_list(result, k) }}``      ``"k": unordered([...])``
     ``${json-unit.any-string}`` etc.       :data:`ANY_STRING`, :data:`ANY_NUMBER`, ...

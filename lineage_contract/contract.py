@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -22,6 +22,9 @@ from .dialect import Direction, Target, translate_schema
 from .errors import ContractError
 from .formats import CHECKERS
 from .report import pointer
+
+if TYPE_CHECKING:
+    from .anatomy import Anatomy
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -128,6 +131,13 @@ class Contract:
     def fast_request_schema(self) -> dict[str, Any]:
         """The request body schema as the fast engine must be given it."""
         return self.json_schema(self._request_root, target=Target.FAST)
+
+    @functools.cached_property
+    def anatomy(self) -> Anatomy:
+        """Where events keep their type, time, run id and job (see :mod:`.anatomy`)."""
+        from .anatomy import Anatomy
+
+        return Anatomy.of(self)
 
     @functools.cached_property
     def responses(self) -> Mapping[str, ResponseSpec]:

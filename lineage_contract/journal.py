@@ -13,7 +13,7 @@ Two stores behind one interface, :class:`Journal`:
 A record keeps the decoded request body; the event is parsed from it on first
 access, so that a full journal costs its bodies' bytes, not their parsed trees.
 Which values name a record's run and job comes from the contract (see
-:class:`Identity`), never from field names written here.
+:mod:`.anatomy`), never from field names written here.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +33,6 @@ from typing import Any
 
 import orjson
 
-from .contract import Contract
 from .errors import LineageContractError
 from .payload import parse_json
 
@@ -132,103 +131,6 @@ class JournalTimeout(LineageContractError, TimeoutError):
     def __init__(self, message: str, records: list[Record]) -> None:
         super().__init__(message)
         self.records = records
-
-
-# -- identity -------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """Where a contract's events name their run and their job.
-
-    Read from the request schema: the run is the required object property
-    holding a required ``uuid``-format string; the job is another required object
-    property whose required properties are all plain strings (for OpenLineage,
-    ``run.runId`` and ``job.namespace`` + ``job.name``).
-    """
-
-    run: tuple[str, str] | None = None
-    job: tuple[tuple[str, str], ...] = ()
-
-    @classmethod
-    def from_contract(cls, contract: Contract) -> Identity:
-        schema = contract.request_schema
-        defs = schema.get("$defs", {})
-        properties, required = _object_view(schema, defs)
-        run: tuple[str, str] | None = None
-        job: tuple[tuple[str, str], ...] = ()
-        for name in required:
-            inner, inner_required = _object_view(properties.get(name, {}), defs)
-            strings = [(key, _object_view_node(inner.get(key, {}), defs)) for key in inner_required]
-            if not strings or not all(node.get("type") == "string" for _, node in strings):
-                continue
-            uuids = [key for key, node in strings if node.get("format") == "uuid"]
-            if run is None and uuids:
-                run = (name, uuids[0])
-            elif not job and not any("format" in node for _, node in strings):
-                job = tuple((name, key) for key, _ in strings)
-        return cls(run, job)
-
-    def run_id(self, event: Any) -> str | None:
-        if self.run is None or not isinstance(event, Mapping):
-            return None
-        holder = event.get(self.run[0])
-        value = holder.get(self.run[1]) if isinstance(holder, Mapping) else None
-        return value if isinstance(value, str) else None
-
-    def job_name(self, event: Any) -> str | None:
-        if not self.job or not isinstance(event, Mapping):
-            return None
-        parts = []
-        for outer, inner in self.job:
-            holder = event.get(outer)
-            value = holder.get(inner) if isinstance(holder, Mapping) else None
-            if not isinstance(value, str):
-                return None
-            parts.append(value)
-        return "/".join(parts)
-
-
-def _object_view_node(node: Any, defs: Mapping[str, Any]) -> Mapping[str, Any]:
-    seen = 0
-    while isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and seen < 32:
-        ref: str = node["$ref"]
-        if not ref.startswith("#/$defs/"):
-            break
-        node = defs.get(ref[len("#/$defs/") :], {})
-        seen += 1
-    return node if isinstance(node, Mapping) else {}
-
-
-def _object_view(schema: Any, defs: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """Properties and required names of an object schema, across its members.
-
-    ``allOf`` members and a lone ``oneOf``/``anyOf`` branch always apply, so they
-    are merged whole; of several branches only the properties are kept.
-    """
-    properties: dict[str, Any] = {}
-    required: list[str] = []
-
-    def visit(node: Any, depth: int) -> None:
-        node = _object_view_node(node, defs)
-        if depth > 16:
-            return
-        properties.update(node.get("properties", {}))
-        required.extend(r for r in node.get("required", []) if r not in required)
-        for member in node.get("allOf", []):
-            visit(member, depth + 1)
-        for key in ("oneOf", "anyOf"):
-            branches = node.get(key, [])
-            if len(branches) == 1:
-                visit(branches[0], depth + 1)
-            else:
-                for branch in branches:
-                    props, _ = _object_view(branch, defs) if depth < 16 else ({}, [])
-                    for name, value in props.items():
-                        properties.setdefault(name, value)
-
-    visit(schema, 0)
-    return properties, required
 
 
 # -- journals -------------------------------------------------------------

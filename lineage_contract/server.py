@@ -54,7 +54,6 @@ from .contract import Contract
 from .faults import Fault, FaultError, Faults, SharedFaults, parse_fault
 from .journal import (
     DEFAULT_LIMIT,
-    Identity,
     Journal,
     Record,
     SqliteJournal,
@@ -154,7 +153,7 @@ class MockApp:
         self.faults = faults
         self.on_record = on_record
         self.answers = Answers(contract)
-        self.identity = Identity.from_contract(contract)
+        self.anatomy = contract.anatomy
         self.tokens: tuple[bytes, ...] = tuple(t.encode() for t in tokens)
         self.max_body_size = validator.max_body_size
         # Which status each kind of violation gets; the first kind listed wins.
@@ -219,8 +218,8 @@ class MockApp:
             violations=found,
             body=body,
             parsed=parsed,
-            run_id=self.identity.run_id(event) if parsed else None,
-            job=self.identity.job_name(event) if parsed else None,
+            run_id=self.anatomy.run_of(event) if parsed else None,
+            job=self.anatomy.job_of(event) if parsed else None,
         )
         try:
             self.journal.append(record)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import copy
 import json
 import re
 import re._parser as sre_parse  # the shortest example of a pattern, in tests only
@@ -10,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from lineage_contract import Contract
 from lineage_contract.assertions import (
     ABSENT,
     ANY,
@@ -19,7 +17,6 @@ from lineage_contract.assertions import (
     ANY_STRING,
     ANY_UUID,
     Difference,
-    LifecycleFields,
     Placeholder,
     assert_matches,
     assert_received,
@@ -28,7 +25,6 @@ from lineage_contract.assertions import (
     closest,
     format_differences,
     from_template,
-    lifecycle_fields,
     match,
     one_of,
     placeholder,
@@ -282,27 +278,6 @@ def test_assert_valid_event_reports_unparseable_json() -> None:
 
 
 # -- run lifecycle ------------------------------------------------------------------
-
-
-def test_lifecycle_fields_come_from_the_contract() -> None:
-    assert lifecycle_fields() == LifecycleFields(
-        event_type=("eventType",), run_id=("run", "runId"), event_time=("eventTime",)
-    )
-
-
-def test_lifecycle_fields_follow_a_renamed_contract() -> None:
-    document = copy.deepcopy(Contract.load().document)
-    text = json.dumps(document)
-    for old, new in (('"eventType"', '"transition"'), ('"runId"', '"id"'), ('"eventTime"', '"at"')):
-        text = text.replace(old, new)
-    renamed = Contract.from_document(json.loads(text))
-    fields = lifecycle_fields(renamed)
-    assert fields == LifecycleFields(("transition",), ("run", "id"), ("at",))
-    runs = [
-        {"transition": "START", "run": {"id": RUN_ID}, "at": "2024-05-01T12:00:00Z"},
-        {"transition": "COMPLETE", "run": {"id": RUN_ID}, "at": "2024-05-01T12:00:01Z"},
-    ]
-    assert assert_run_lifecycle(runs, RUN_ID, contract=renamed) == runs
 
 
 def lifecycle(*steps: tuple[str | None, str]) -> list[dict[str, Any]]:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import copy
 import multiprocessing
 import sqlite3
 import threading
@@ -11,9 +10,7 @@ from typing import Any
 import orjson
 import pytest
 
-from lineage_contract import Contract
 from lineage_contract.journal import (
-    Identity,
     Journal,
     JournalTimeout,
     MemoryJournal,
@@ -54,39 +51,6 @@ def journal(request: pytest.FixtureRequest, tmp_path: Path) -> Journal:
     if request.param == "memory":
         return MemoryJournal(100)
     return SqliteJournal(tmp_path / "journal.db")
-
-
-# -- identity from the contract ------------------------------------------------
-
-
-def test_identity_comes_from_the_contract() -> None:
-    identity = Identity.from_contract(Contract.load())
-    assert identity.run == ("run", "runId")
-    assert identity.job == (("job", "namespace"), ("job", "name"))
-    event = {"run": {"runId": RUN_A}, "job": {"namespace": "etl", "name": "daily"}}
-    assert identity.run_id(event) == RUN_A
-    assert identity.job_name(event) == "etl/daily"
-
-
-@pytest.mark.parametrize(
-    "event",
-    [None, [], "x", {}, {"run": "x"}, {"run": {"runId": 7}}, {"job": {"namespace": "etl"}}],
-)
-def test_identity_tolerates_odd_events(event: Any) -> None:
-    identity = Identity.from_contract(Contract.load())
-    assert identity.run_id(event) is None
-    assert identity.job_name(event) is None
-
-
-def test_identity_follows_renamed_fields() -> None:
-    document = copy.deepcopy(dict(Contract.load().document))
-    schemas = document["components"]["schemas"]
-    schemas["Run"]["properties"]["id"] = schemas["Run"]["properties"].pop("runId")
-    schemas["Run"]["required"] = ["id"]
-    schemas["Job"]["required"] = ["name", "namespace"]
-    identity = Identity.from_contract(Contract.from_document(document))
-    assert identity.run == ("run", "id")
-    assert identity.job == (("job", "name"), ("job", "namespace"))
 
 
 # -- records ---------------------------------------------------------------------
