@@ -21,12 +21,28 @@ modules, imported on demand.
 from __future__ import annotations
 
 import functools
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from .contract import Contract
 from .errors import ContractError, InvalidEvent, LineageContractError
 from .report import Kind, Report, Violation
-from .validator import Validator
+
+if TYPE_CHECKING:
+    from .contract import Contract
+    from .validator import Validator
+
+# The pytest plugin imports this package in every pytest session of anyone who
+# installs the kit: the engines (jsonschema, jsonschema-rs, openapi tooling)
+# load on first use, not on import.
+_LAZY = {"Contract": ".contract", "Validator": ".validator"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "Contract",
@@ -44,6 +60,8 @@ __all__ = [
 
 @functools.cache
 def _default_validator() -> Validator:
+    from .validator import Validator
+
     return Validator()
 
 
