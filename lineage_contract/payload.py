@@ -43,14 +43,14 @@ def parse_json(data: bytes | str) -> Any:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         refusal = exc
-    _parse_slow(data)
+    _parse_slow(data, refusal.pos)
     # The standard library took what orjson refused (a lone surrogate, 1e999,
     # nesting past orjson's limit): orjson's word stands.
     where = f"line {refusal.lineno} column {refusal.colno}"
     raise PayloadError(_json_violation(f"not valid JSON: {refusal.msg} at {where}", refusal.pos))
 
 
-def _parse_slow(data: bytes | str) -> Any:
+def _parse_slow(data: bytes | str, position: int) -> Any:
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8")
@@ -73,9 +73,10 @@ def _parse_slow(data: bytes | str) -> Any:
             )
         ) from None
     except RecursionError:
-        raise PayloadError(_json_violation(_MAX_DEPTH_HINT, None)) from None
+        raise PayloadError(_json_violation(_MAX_DEPTH_HINT, position)) from None
     except ValueError as exc:
-        raise PayloadError(_json_violation(str(exc), None)) from None
+        # Raised by _no_constants, which cannot see where it is: orjson stopped there.
+        raise PayloadError(_json_violation(str(exc), position)) from None
 
 
 def _json_violation(message: str, position: int | None) -> Violation:

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
 import yaml
 
 from .contract import Contract
@@ -390,6 +391,17 @@ def _no_constant(name: str) -> Any:
 
 
 _DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
+def _refused_at(buf: str, at: int) -> int:
+    """Where the constant the decoder refused stands (it cannot say itself); orjson can."""
+    try:
+        orjson.loads(buf[at:])
+    except orjson.JSONDecodeError as exc:
+        return at + exc.pos
+    return at
+
+
 _WS = " \t\n\r"
 # A syntax error this far before the end of what was read cannot be cured by reading more.
 _TRUNCATION_MARGIN = 16
@@ -568,7 +580,9 @@ def _decode_event(
                 continue
             return _syntax(name, index, text, exc.pos, exc.msg, start=at), len(buf)
         except _Reject as exc:
-            return _syntax(name, index, text, at, str(exc), prefix=False), len(buf)
+            return _syntax(
+                name, index, text, _refused_at(buf, at), str(exc), start=at, prefix=False
+            ), len(buf)
         except RecursionError:
             message = "nested too deeply to parse (more than about 1,000 levels)"
             return _syntax(name, index, text, at, message, prefix=False), len(buf)
