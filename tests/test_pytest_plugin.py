@@ -332,7 +332,8 @@ def test_a_session_without_the_fixtures_starts_no_server(pytester: pytest.Pytest
             assert not [t for t in threading.enumerate() if t.name.startswith("lineage-mock")]
         """
     )
-    pytester.runpytest_inprocess().assert_outcomes(passed=1)
+    # A subprocess: in-process, the outer session's own server thread would be seen.
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
 
 
 def test_one_server_per_xdist_worker(pytester: pytest.Pytester) -> None:
