@@ -28,6 +28,7 @@ from .errors import ContractError
 
 START: Final = "START"
 RUNNING: Final = "RUNNING"
+OTHER: Final = "OTHER"
 TERMINAL: Final = ("COMPLETE", "FAIL", "ABORT")
 
 Path = tuple[str, ...]
