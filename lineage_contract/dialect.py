@@ -16,7 +16,9 @@ change verdicts, and what this module does with each:
   are annotations: dropped.
 
 Two targets share the translation. ``reference`` keeps ``format`` as written
-(checked by our own checkers). ``fast`` is for jsonschema-rs, whose custom
+(checked by our own checkers) and rewrites each ``pattern`` from ECMA-262, the
+regex dialect JSON Schema names, into the Python ``re`` that jsonschema runs
+(see :func:`python_pattern`). ``fast`` is for jsonschema-rs, whose custom
 formats only ever see strings, so ``int32``/``int64`` are spelled as numeric
 bounds there as well.
 """
@@ -83,8 +85,12 @@ class _Translator:
         for key, value in schema.items():
             if key in _ANNOTATIONS or key.startswith("x-"):
                 continue
-            if key in ("properties", "patternProperties"):
+            if key == "properties":
                 out[key] = {name: self.property(sub) for name, sub in value.items()}
+            elif key == "patternProperties":
+                out[key] = {self.pattern(name): self.node(sub) for name, sub in value.items()}
+            elif key == "pattern" and isinstance(value, str):
+                out[key] = self.pattern(value)
             elif key in ("allOf", "anyOf", "oneOf"):
                 out[key] = [self.node(sub) for sub in value]
             elif key in ("items", "additionalProperties", "not"):
@@ -107,6 +113,9 @@ class _Translator:
             low, high = INTEGER_RANGES[schema["format"]]
             out.setdefault("allOf", []).append({"minimum": low, "maximum": high})
         return out
+
+    def pattern(self, pattern: str) -> str:
+        return python_pattern(pattern) if self.target is Target.REFERENCE else pattern
 
     def property(self, schema: Any) -> Any:
         if isinstance(schema, Mapping) and self._resolved(schema).get(self.forbidden) is True:
@@ -136,6 +145,40 @@ class _Translator:
             out["type"] = [kind, "null"]
         elif isinstance(kind, list) and "null" not in kind:
             out["type"] = [*kind, "null"]
+
+
+_ECMA_CLASSES = {"d": "0-9", "w": "A-Za-z0-9_"}
+
+
+def python_pattern(pattern: str) -> str:
+    """An ECMA-262 pattern rewritten so that Python's ``re`` reads it the same way.
+
+    ECMA's ``$`` (without the multiline flag) is the very end of the input, while
+    Python's also matches before a final newline; ECMA's ``\\d`` and ``\\w`` are
+    ASCII, Python's match any Unicode digit or letter.
+    """
+    out: list[str] = []
+    escaped = in_class = False
+    for char in pattern:
+        if escaped:
+            escaped = False
+            if char in _ECMA_CLASSES:
+                out[-1] = _ECMA_CLASSES[char] if in_class else f"[{_ECMA_CLASSES[char]}]"
+                continue
+            if char.lower() in _ECMA_CLASSES and not in_class:
+                out[-1] = f"[^{_ECMA_CLASSES[char.lower()]}]"
+                continue
+        elif char == "\\":
+            escaped = True
+        elif char == "[" and not in_class:
+            in_class = True
+        elif char == "]" and in_class:
+            in_class = False
+        elif char == "$" and not in_class:
+            out.append(r"\Z")
+            continue
+        out.append(char)
+    return "".join(out)
 
 
 def schema_location(schema: Mapping[str, Any], schema_path: list[str | int]) -> list[str | int]:

@@ -9,6 +9,7 @@ briefly and say what was expected.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -47,10 +48,11 @@ def json_type(value: Any) -> str:
 def brief(value: Any, limit: int = 60) -> str:
     """A short rendering of a value for a message (a 50 MB string stays short)."""
     if isinstance(value, str):
-        text = value if len(value) <= limit else value[:limit] + "…"
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"' + (
-            f" ({len(value):,} characters)" if len(value) > limit else ""
-        )
+        # JSON's own escaping, so a newline or a quote inside shows as it was sent.
+        text = json.dumps(value[:limit], ensure_ascii=False)
+        if len(value) > limit:
+            return f"{text[:-1]}…\" ({len(value):,} characters)"
+        return text
     if isinstance(value, dict):
         return "an object" if value else "an empty object"
     if isinstance(value, list):
@@ -201,6 +203,11 @@ def _describe(
     elif keyword == "enum":
         allowed = ", ".join("null" if v is None else str(v) for v in expected)
         message = f"{brief(value)} is not one of the allowed values: {allowed}"
+    elif keyword == "pattern":
+        # The schema holds the pattern rewritten for Python; show the document's own.
+        node = resolve(schema_ptr.rsplit("/", 1)[0])
+        written = node.get("pattern", expected) if isinstance(node, Mapping) else expected
+        message = f"{brief(value)} does not match the pattern {written}"
     elif keyword == "const":
         message = f"{brief(value)} must be exactly {brief(expected)}"
     elif keyword == "format":

@@ -70,6 +70,7 @@ from hypothesis.errors import InvalidArgument
 
 from .anatomy import MISSING, OTHER, RUNNING, START, TERMINAL, get
 from .contract import Contract
+from .dialect import python_pattern
 from .errors import ContractError
 from .formats import CHECKERS
 from .report import pointer, unpointer
@@ -1231,27 +1232,8 @@ class _Builder:
 
 @functools.lru_cache(maxsize=256)
 def _ecma(pattern: str) -> re.Pattern[str]:
-    """A JSON Schema (ECMA-262) pattern as Python must read it to agree.
-
-    ECMA's ``$`` is the very end (Python's also matches before a final newline)
-    and its ``\\d``, ``\\w`` and ``\\s`` classes are ASCII.
-    """
-    out: list[str] = []
-    escaped = in_class = False
-    for char in pattern:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == "[":
-            in_class = True
-        elif char == "]":
-            in_class = False
-        elif char == "$" and not in_class:
-            out.append(r"\Z")
-            continue
-        out.append(char)
-    return re.compile("".join(out), re.ASCII)
+    """A JSON Schema (ECMA-262) pattern, compiled so that Python agrees with it."""
+    return re.compile(python_pattern(pattern))
 
 
 def _unconstrained(v: _Flat) -> bool:

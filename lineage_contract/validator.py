@@ -112,8 +112,8 @@ class Validator:
                 found = [
                     Violation(
                         Kind.SCHEMA,
-                        str(getattr(e.kind, "name", "schema")).lower(),
-                        e.message,
+                        str(list(e.schema_path)[-1]) if list(e.schema_path) else "schema",
+                        _clip(e.message),
                         pointer=pointer(list(e.instance_path)),
                     )
                     for e in self._fast.iter_errors(event)
@@ -288,6 +288,11 @@ def _not_json(exc: Exception) -> Violation:
     else:
         message = f"not a JSON value: {exc}"
     return Violation(Kind.JSON, "json", message)
+
+
+def _clip(message: str, limit: int = 200) -> str:
+    # jsonschema-rs puts the whole offending value in its messages.
+    return message if len(message) <= limit else message[:limit] + "…"
 
 
 def bearer_token(headers: Headers) -> str | None:

@@ -280,3 +280,36 @@ def test_schema_location_follows_refs(schema_path: list[Any], expected: list[Any
     root = "/paths/~1api~1v1~1lineage/post/requestBody/content/application~1json/schema"
     ptr = document_pointer(location, root)
     assert _node(BUNDLED, ptr) is not None
+
+
+# -- patterns: ECMA-262 as JSON Schema says, whichever engine runs them ----------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value", "valid"),
+    [
+        ("^[a-z.]+$", "etl.daily", True),
+        ("^[a-z.]+$", "etl.daily\n", False),  # Python's $ would let the newline through
+        (r"^\d+$", "2024", True),
+        (r"^\d+$", "٢٠٢٤", False),  # Arabic-Indic digits: \d is ASCII in ECMA-262
+        (r"^[\w.]+$", "été", False),
+        (r"^\D", "x1", True),
+        (r"^a\$$", "a$", True),
+    ],
+)
+def test_patterns_are_read_as_ecma_262_by_both_engines(
+    pattern: str, value: str, valid: bool
+) -> None:
+    document = copy.deepcopy(BUNDLED)
+    document["components"]["schemas"]["Job"]["properties"]["name"]["pattern"] = pattern
+    validator = Validator(Contract.from_document(document))
+    event = copy.deepcopy(EVENT)
+    event["job"]["name"] = value
+    report = validator.check(event)
+    assert report.valid is valid
+    # The explanation (jsonschema) agrees with the verdict (jsonschema-rs).
+    assert bool(validator.explain(event)) is not valid
+    if not valid:
+        (violation,) = report.violations
+        assert (violation.pointer, violation.keyword) == ("/job/name", "pattern")
+        assert violation.message.endswith(f"does not match the pattern {pattern}")
