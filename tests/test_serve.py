@@ -1,0 +1,472 @@
+"""``lineage-contract serve`` as a user runs it: a subprocess, its listening line, its log."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import importlib.util
+import json
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lineage_contract.serve import app_from_env
+
+ROOT = Path(__file__).resolve().parents[1]
+needs_granian = pytest.mark.skipif(
+    importlib.util.find_spec("granian") is None,
+    reason="--workers needs granian (lineage-contract[serve])",
+)
+LISTENING = re.compile(r"^listening on http://(\[[0-9a-fA-F:]+\]|[\w.\-]+):(\d+)$")
+PATH = "/api/v1/lineage"
+REQUEST_LINE = re.compile(r"^[A-Z]+ /\S* \d{3} ")
+STARTUP = 60.0
+
+
+def event(run_id: str | None = None, event_type: str = "START") -> dict[str, Any]:
+    return {
+        "eventType": event_type,
+        "eventTime": "2024-05-01T12:00:00.000Z",
+        "producer": "https://example.com/tests",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "run": {"runId": run_id or str(uuid.uuid4())},
+        "job": {"namespace": "tests", "name": "serve"},
+    }
+
+
+class Served:
+    """A ``serve`` subprocess: its URL, its stderr lines, and how it ended."""
+
+    def __init__(self, process: subprocess.Popen[str], host: str, port: int) -> None:
+        self.process = process
+        self.host = host
+        self.port = port
+        self.log: queue.Queue[str] = queue.Queue()
+        self.lines: list[str] = []
+        self.notes: list[str] = []
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], bytes]:
+        host = self.host.strip("[]")
+        conn = http.client.HTTPConnection(host, self.port, timeout=10)
+        try:
+            conn.request(method, path, body, headers or {})
+            response = conn.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            conn.close()
+
+    def post(self, payload: Any, token: str | None = "t") -> int:
+        headers = {"Content-Type": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        return self.request("POST", PATH, body, headers)[0]
+
+    def events(self, query: str = "") -> list[dict[str, Any]]:
+        status, _, body = self.request("GET", f"/_lineage/events{query}")
+        assert status == 200
+        data = json.loads(body)
+        records = data["records"] if isinstance(data, dict) else data
+        assert isinstance(records, list)
+        return records
+
+    def log_lines(self, count: int, timeout: float = 10) -> list[str]:
+        """Wait until at least ``count`` request lines were logged; all of them."""
+        while len(self.lines) < count:
+            self.lines.append(self.log.get(timeout=timeout))
+        return self.lines
+
+    def stop(self, signum: int = signal.SIGTERM) -> int:
+        self.process.send_signal(signum)
+        return self.process.wait(timeout=30)
+
+
+def command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "lineage_contract", "serve", *args]
+
+
+@contextmanager
+def serve(*args: str, env: dict[str, str] | None = None) -> Iterator[Served]:
+    process = subprocess.Popen(
+        command(*args),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    first: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: first.put(process.stdout.readline()), daemon=True).start()  # type: ignore[union-attr]
+    try:
+        line = first.get(timeout=STARTUP).rstrip("\n")
+    except queue.Empty:
+        _kill_group(process)
+        pytest.fail(f"no listening line within {STARTUP:.0f}s")
+    match = LISTENING.match(line)
+    if match is None:
+        _kill_group(process)
+        pytest.fail(f"not a listening line: {line!r}; stderr: {process.stderr.read()[-2000:]}")
+    served = Served(process, match.group(1), int(match.group(2)))
+
+    def pump() -> None:
+        assert process.stderr is not None
+        for raw in process.stderr:
+            line = raw.rstrip("\n")
+            # Request lines start with the method; anything else is a note.
+            if REQUEST_LINE.match(line):
+                served.log.put(line)
+            else:
+                served.notes.append(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    try:
+        yield served
+    finally:
+        _kill_group(process)
+        process.stdout.close()
+
+
+def _kill_group(process: subprocess.Popen[Any]) -> None:
+    """SIGKILL what this test started: the server and, in its own session, its workers."""
+    if process.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+def port_closed(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return False
+    except OSError:
+        return True
+
+
+# -- one process ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_prints_the_real_port_answers_logs_and_stops_cleanly(signum: int) -> None:
+    with serve("--port", "0") as served:
+        assert served.host == "127.0.0.1"
+        assert served.port != 0
+        assert served.post(event()) == 200
+        assert served.post({"eventType": "START"}) == 422
+        assert served.post(event(), token=None) == 401
+        assert served.post(b"{not json") == 400
+        assert served.request("GET", "/_lineage/healthz")[0] == 200
+        lines = served.log_lines(5)
+        assert served.stop(signum) == 0
+    assert port_closed(served.port)
+    # Each request is logged once its answer is sent, so lines may swap places.
+    expected = [
+        r"POST /api/v1/lineage 200 valid \d+\.\dms",
+        r"POST /api/v1/lineage 422 invalid:schema ",
+        r"POST /api/v1/lineage 401 invalid:security ",
+        r"POST /api/v1/lineage 400 invalid:json ",
+        r"GET /_lineage/healthz 200 - ",
+    ]
+    for pattern in expected:
+        assert sum(1 for ln in lines if re.match(pattern, ln)) == 1, (pattern, lines)
+
+
+def test_records_what_it_answered() -> None:
+    run_id = str(uuid.uuid4())
+    with serve() as served:
+        assert served.post(event(run_id)) == 200
+        assert served.post({"eventType": "START"}) == 422
+        assert len(served.events()) == 2
+        assert len(served.events("?valid=false")) == 1
+        assert len(served.events(f"?runId={run_id}")) == 1
+        assert served.request("DELETE", "/_lineage/events")[0] in (200, 204)
+        assert served.events() == []
+        assert served.stop() == 0
+
+
+@pytest.mark.parametrize(
+    ("tokens", "sent", "expected"),
+    [
+        (["secret"], "secret", 200),
+        (["secret"], "Secret", 401),
+        (["secret"], "secret-and-more", 401),
+        (["one", "two"], "two", 200),
+        (["one", "two"], "three", 401),
+    ],
+)
+def test_token_accepts_only_the_named_ones(tokens: list[str], sent: str, expected: int) -> None:
+    args = [a for t in tokens for a in ("--token", t)]
+    with serve(*args) as served:
+        assert served.post(event(), token=sent) == expected
+        status, headers, _ = served.request("POST", PATH, json.dumps(event()), {})
+        assert status == 401
+        assert headers.get("WWW-Authenticate", "").lower().startswith("bearer")
+        assert served.stop() == 0
+
+
+def test_invalid_status_and_spec(tmp_path: Path) -> None:
+    document = json.loads((ROOT / "openapi.json").read_text())
+    document["paths"] = {"/v2/events": document["paths"][PATH]}
+    spec = tmp_path / "openapi.json"
+    spec.write_text(json.dumps(document))
+    with serve("--spec", str(spec), "--invalid-status", "400") as served:
+        assert served.request("POST", "/v2/events", json.dumps(event()), _auth())[0] == 200
+        assert served.request("POST", "/v2/events", b'{"eventType":1}', _auth())[0] == 400
+        assert served.request("POST", PATH, json.dumps(event()), _auth())[0] == 404
+        assert served.stop() == 0
+
+
+def test_journal_file_survives_a_restart(tmp_path: Path) -> None:
+    journal = tmp_path / "journal.sqlite"
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    with serve("--journal", str(journal)) as served:
+        assert served.post(event(first)) == 200
+        assert served.stop() == 0
+    with serve("--journal", str(journal)) as served:
+        assert served.post(event(second)) == 200
+        run_ids = {r["event"]["run"]["runId"] for r in served.events("?valid=true")}
+        assert served.stop() == 0
+    assert run_ids == {first, second}
+    assert journal.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--spec", "/nonexistent/openapi.json"], "openapi.json"),
+        (["--token", "has space"], "token"),
+        (["--workers", "-1"], "workers"),
+        (["--invalid-status", "200"], "status"),
+    ],
+)
+def test_bad_options_fail_before_listening(args: list[str], message: str) -> None:
+    done = subprocess.run(command(*args), capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "listening on" not in done.stdout
+    assert message in done.stderr
+
+
+def test_a_taken_port_is_an_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            command("--port", str(port)), capture_output=True, text=True, timeout=60
+        )
+    assert done.returncode == 1
+    assert "listening on" not in done.stdout
+    assert str(port) in done.stderr
+
+
+@pytest.mark.skipif(not socket.has_ipv6, reason="no IPv6")
+def test_binds_ipv6_loopback_when_told() -> None:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no ::1 here")
+    with serve("--host", "::1") as served:
+        assert served.host == "[::1]"
+        assert served.post(event()) == 200
+        assert served.stop() == 0
+
+
+# -- workers --------------------------------------------------------------------
+
+
+@needs_granian
+def test_workers_share_one_journal_file(tmp_path: Path) -> None:
+    journal = tmp_path / "shared.sqlite"
+    run_ids = [str(uuid.uuid4()) for _ in range(24)]
+    with serve("--workers", "2", "--journal", str(journal), "--port", "0") as served:
+        assert served.port != 0
+        statuses: list[int] = []
+
+        def send(chunk: list[str]) -> None:
+            statuses.extend(served.post(event(r)) for r in chunk)
+
+        threads = [threading.Thread(target=send, args=(run_ids[i::4],)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert statuses == [200] * len(run_ids)
+        # Several reads, so both workers answer some: each sees every record.
+        seen = [{r["event"]["run"]["runId"] for r in served.events()} for _ in range(6)]
+        lines = served.log_lines(len(run_ids))
+        assert served.stop() == 0
+    assert all(s == set(run_ids) for s in seen)
+    assert sum(1 for ln in lines if ln.startswith("POST /api/v1/lineage 200 valid")) == len(run_ids)
+    assert journal.exists()
+
+
+@needs_granian
+def test_workers_without_journal_use_a_temporary_file_and_remove_it() -> None:
+    with serve("--workers", "2", "--token", "w") as served:
+        assert served.post(event(), token="w") == 200
+        assert served.post(event(), token="nope") == 401
+        assert len(served.events()) == 2
+        _drain(served)
+        announced = [ln for ln in served.notes if "journal" in ln]
+        assert served.stop() == 0
+    assert announced, "the temporary journal's path is announced on stderr"
+    path = Path(announced[0].split()[-1].strip("()"))
+    assert not path.exists()
+    assert not path.parent.exists()
+
+
+@needs_granian
+def test_workers_stop_on_sigint_and_free_the_port() -> None:
+    with serve("--workers", "2") as served:
+        assert served.post(event()) == 200
+        assert served.stop(signal.SIGINT) == 0
+    assert port_closed(served.port)
+
+
+# -- the factory ------------------------------------------------------------------
+
+
+def test_factory_reads_its_options_from_the_environment(tmp_path: Path) -> None:
+    from werkzeug.test import Client
+
+    app = app_from_env(
+        {
+            "LINEAGE_CONTRACT_TOKENS": "alpha,beta",
+            "LINEAGE_CONTRACT_INVALID_STATUS": "400",
+            "LINEAGE_CONTRACT_JOURNAL": str(tmp_path / "env.sqlite"),
+        }
+    )
+    client = Client(app)
+    ok = client.post(PATH, json=event(), headers={"Authorization": "Bearer beta"})
+    denied = client.post(PATH, json=event(), headers={"Authorization": "Bearer gamma"})
+    invalid = client.post(PATH, json={"eventType": 1}, headers={"Authorization": "Bearer alpha"})
+    assert (ok.status_code, denied.status_code, invalid.status_code) == (200, 401, 400)
+    assert (tmp_path / "env.sqlite").exists()
+
+
+def test_gunicorn_runs_the_factory(tmp_path: Path) -> None:
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    if not gunicorn.exists():
+        pytest.skip("gunicorn is not installed")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [
+            str(gunicorn),
+            "-w",
+            "1",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--no-control-socket",
+            "lineage_contract.serve:app_from_env()",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "LINEAGE_CONTRACT_TOKENS": "g"},
+    )
+    try:
+        served = Served(process, "127.0.0.1", port)
+        status = _retry_until_up(lambda: served.post(event(), token="g"))
+        assert status == 200
+        assert served.post(event(), token="x") == 401
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _retry_until_up(call: Any, timeout: float = STARTUP) -> Any:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def _drain(served: Served) -> list[str]:
+    while True:
+        try:
+            served.lines.append(served.log.get(timeout=0.5))
+        except queue.Empty:
+            return served.lines
+
+
+def _auth() -> dict[str, str]:
+    return {"Content-Type": "application/json", "Authorization": "Bearer t"}
+
+
+@pytest.mark.parametrize("workers", ["0", pytest.param("2", marks=needs_granian)])
+def test_quiet_logs_no_request(workers: str) -> None:
+    with serve("--quiet", "--workers", workers) as served:
+        assert served.post(event()) == 200
+        assert served.request("GET", "/_lineage/healthz")[0] == 200
+        assert served.stop() == 0
+        lines = _drain(served)
+    assert lines == []
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid and fields[0] != "Z":
+                    found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@needs_granian
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_workers_do_not_outlive_a_killed_server(tmp_path: Path) -> None:
+    import time
+
+    # A journal of its own: a killed server leaves its temporary one behind.
+    with serve("--workers", "2", "--quiet", "--journal", str(tmp_path / "j.sqlite")) as served:
+        workers = _children(served.process.pid)
+        assert len(workers) == 2
+        os.kill(served.process.pid, signal.SIGKILL)
+        served.process.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        survivors = [w for w in workers if _alive(w)]
+        for w in survivors:
+            os.kill(w, signal.SIGKILL)
+    assert survivors == []
+    assert port_closed(served.port)
