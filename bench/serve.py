@@ -367,6 +367,8 @@ class Result:
     """Requests answered (over every slice, for a median)."""
     non_2xx: int
     errors: int
+    cpu_us: float = 0.0
+    """CPU time (user + system) of the server's processes per request answered."""
 
 
 WRK_SCRIPT = """
@@ -474,6 +476,39 @@ def python_load(name: str, url: str, body: Path, connections: int, seconds: floa
     )
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of ``pid`` and its descendants, from /proc (0 where unreadable)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except (OSError, IndexError, ValueError):
+            continue
+        pending.extend(int(c) for c in children)
+    return total
+
+
+def timed_load(
+    load: Callable[[str, str, Path, int, float], Result],
+    running: Running,
+    body: Path,
+    connections: int,
+    seconds: float,
+) -> Result:
+    # CPU per request is steadier than req/s on a shared machine: a neighbour's
+    # burst slows the clock, not the work each request costs.
+    before = cpu_seconds(running.process.pid)
+    result = load(running.name, running.url, body, connections, seconds)
+    spent = cpu_seconds(running.process.pid) - before
+    result.cpu_us = spent / max(result.requests, 1) * 1e6
+    return result
+
+
 def measure(
     servers: dict[str, Running], body: Path, connections: int, seconds: float, rounds: int
 ) -> dict[str, Result]:
@@ -488,7 +523,7 @@ def measure(
     slices: dict[str, list[Result]] = {key: [] for key in servers}
     for _ in range(rounds):
         for key, running in servers.items():
-            slices[key].append(load(running.name, running.url, body, connections, seconds / rounds))
+            slices[key].append(timed_load(load, running, body, connections, seconds / rounds))
     return {key: _median(parts) for key, parts in slices.items()}
 
 
@@ -501,6 +536,7 @@ def _median(parts: list[Result]) -> Result:
         requests=sum(p.requests for p in parts),
         non_2xx=sum(p.non_2xx for p in parts),
         errors=sum(p.errors for p in parts),
+        cpu_us=statistics.median(p.cpu_us for p in parts),
     )
 
 
@@ -565,13 +601,13 @@ def send_events(url: str, total: int, clients: int) -> int:
 
 def table(results: Iterable[Result]) -> Iterator[str]:
     yield (
-        f"{'server':<44} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9}"
-        f" {'non-2xx':>8} {'errors':>7}"
+        f"{'server':<44} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>10}"
+        f" {'requests':>9} {'non-2xx':>8} {'errors':>7}"
     )
     for r in results:
         yield (
-            f"{r.name:<44} {r.rps:>9,.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.requests:>9,}"
-            f" {r.non_2xx:>8} {r.errors:>7}"
+            f"{r.name:<44} {r.rps:>9,.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.cpu_us:>10,.0f}"
+            f" {r.requests:>9,} {r.non_2xx:>8} {r.errors:>7}"
         )
 
 
@@ -583,6 +619,12 @@ def verdicts(by_key: dict[str, Result]) -> Iterator[str]:
             f"validation cost on the default server: {cost:+.1%} of bare throughput "
             f"(target < 10%): {'met' if cost < 0.10 else 'MISSED'}"
         )
+        if bare.cpu_us and mock.cpu_us:
+            extra = mock.cpu_us / bare.cpu_us - 1
+            yield (
+                f"  by CPU per request: {mock.cpu_us:,.0f} vs {bare.cpu_us:,.0f} us "
+                f"({extra:+.1%}; the steadier figure on a shared machine)"
+            )
     workers, prism = by_key.get("workers"), by_key.get("prism")
     if workers and prism:
         ratio = workers.rps / prism.rps
