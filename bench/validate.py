@@ -44,8 +44,11 @@ def _facet(kind: str, version: str = "1-0-1", /, **fields: Any) -> dict[str, Any
 
 def _dataset(index: int, columns: int, output: bool) -> dict[str, Any]:
     fields = [
-        {"name": f"column_{c}", "type": ("BIGINT", "VARCHAR", "TIMESTAMP", "DECIMAL(18,2)")[c % 4],
-         "description": f"column {c} of table {index}"}
+        {
+            "name": f"column_{c}",
+            "type": ("BIGINT", "VARCHAR", "TIMESTAMP", "DECIMAL(18,2)")[c % 4],
+            "description": f"column {c} of table {index}",
+        }
         for c in range(columns)
     ]
     dataset: dict[str, Any] = {
@@ -65,9 +68,12 @@ def _dataset(index: int, columns: int, output: bool) -> dict[str, Any]:
             fields={
                 f["name"]: {
                     "inputFields": [
-                        {"namespace": dataset["namespace"], "name": f"analytics.public.src_{index}",
-                         "field": f["name"],
-                         "transformations": [{"type": "DIRECT", "subtype": "IDENTITY"}]}
+                        {
+                            "namespace": dataset["namespace"],
+                            "name": f"analytics.public.src_{index}",
+                            "field": f["name"],
+                            "transformations": [{"type": "DIRECT", "subtype": "IDENTITY"}],
+                        }
                     ]
                 }
                 for f in fields
@@ -81,7 +87,10 @@ def _dataset(index: int, columns: int, output: bool) -> dict[str, Any]:
     else:
         dataset["inputFacets"] = {
             "dataQualityMetrics": _facet(
-                "DataQualityMetricsInputDatasetFacet", "1-0-2", rowCount=1200, bytes=65536,
+                "DataQualityMetricsInputDatasetFacet",
+                "1-0-2",
+                rowCount=1200,
+                bytes=65536,
                 columnMetrics={f["name"]: {"nullCount": 0} for f in fields[:3]},
             )
         }
@@ -110,13 +119,20 @@ def event(datasets: int, columns: int) -> dict[str, Any]:
     }
     if datasets:
         body["run"]["facets"]["parent"] = _facet(
-            "ParentRunFacet", "1-1-0",
-            run={"runId": run_id}, job={"namespace": "airflow", "name": "orders_dag"},
+            "ParentRunFacet",
+            "1-1-0",
+            run={"runId": run_id},
+            job={"namespace": "airflow", "name": "orders_dag"},
         )
         body["job"]["facets"] = {
             "sql": _facet("SQLJobFacet", query="INSERT INTO daily SELECT * FROM orders"),
-            "jobType": _facet("JobTypeJobFacet", "2-0-3", processingType="BATCH",
-                              integration="SPARK", jobType="JOB"),
+            "jobType": _facet(
+                "JobTypeJobFacet",
+                "2-0-3",
+                processingType="BATCH",
+                integration="SPARK",
+                jobType="JOB",
+            ),
         }
         body["inputs"] = [_dataset(i, columns, output=False) for i in range(datasets)]
         body["outputs"] = [
@@ -194,8 +210,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         rows.append((label, len(data), baseline, payload, whole, core))
 
-    print(f"{'event':<8} {'bytes':>8} | {'json.loads/s':>12} | {'check/s':>10} {'x':>6} | "
-          f"{'request/s':>10} {'x':>6} | {'openapi-core/s':>14} {'x':>7}")
+    print(
+        f"{'event':<8} {'bytes':>8} | {'json.loads/s':>12} | {'check/s':>10} {'x':>6} | "
+        f"{'request/s':>10} {'x':>6} | {'openapi-core/s':>14} {'x':>7}"
+    )
     print("-" * 101)
     for label, size, baseline, payload, whole, core in rows:
         print(

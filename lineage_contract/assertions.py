@@ -184,7 +184,7 @@ def _render(value: Any, limit: int = 80) -> str:
 
 def _text(value: Any, indent: int | None = None, level: int = 0) -> str:
     """JSON, except that placeholders and patterns print as the code that made them."""
-    if (isinstance(value, Placeholder) or value is MISSING):
+    if isinstance(value, Placeholder) or value is MISSING:
         return repr(value)
     if isinstance(value, re.Pattern):
         return f"re.compile({value.pattern!r})"

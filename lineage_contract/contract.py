@@ -78,16 +78,19 @@ class Contract:
         self.body_required: bool = bool(body.get("required", False))
         self.media_types: tuple[str, ...] = tuple(body.get("content", {}))
         self.json_media_type = next(m for m in self.media_types if _is_json(m))
-        self.request_pointer = pointer(
-            [
-                "paths",
-                self.path,
-                self.method.lower(),
-                "requestBody",
-                "content",
-                self.json_media_type,
-            ]
-        ) + "/schema"
+        self.request_pointer = (
+            pointer(
+                [
+                    "paths",
+                    self.path,
+                    self.method.lower(),
+                    "requestBody",
+                    "content",
+                    self.json_media_type,
+                ]
+            )
+            + "/schema"
+        )
         self._request_root: Mapping[str, Any] = body["content"][self.json_media_type].get(
             "schema", {}
         )

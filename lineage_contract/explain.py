@@ -51,7 +51,7 @@ def brief(value: Any, limit: int = 60) -> str:
         # JSON's own escaping, so a newline or a quote inside shows as it was sent.
         text = json.dumps(value[:limit], ensure_ascii=False)
         if len(value) > limit:
-            return f"{text[:-1]}…\" ({len(value):,} characters)"
+            return f'{text[:-1]}…" ({len(value):,} characters)'
         return text
     if isinstance(value, dict):
         return "an object" if value else "an empty object"
@@ -218,9 +218,7 @@ def _describe(
         message = f"{brief(value)} is not allowed here"
     elif keyword in ("additionalProperties", "unevaluatedProperties"):
         message = (
-            error.message.split(" (", 1)[0]
-            if len(error.message) < 300
-            else "unexpected properties"
+            error.message.split(" (", 1)[0] if len(error.message) < 300 else "unexpected properties"
         )
     elif keyword in ("oneOf", "anyOf"):
         message = (

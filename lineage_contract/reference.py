@@ -124,9 +124,7 @@ class Reference:
 
     # -- requests -----------------------------------------------------------
 
-    def request(
-        self, method: str, path: str, headers: HeadersLike, body: bytes | None
-    ) -> _Request:
+    def request(self, method: str, path: str, headers: HeadersLike, body: bytes | None) -> _Request:
         """The openapi-core request for these values (host rewritten to the contract's server)."""
         header_map = Headers(headers)
         if "://" in path:
@@ -308,4 +306,3 @@ def _safe_str(error: BaseException) -> str:
         return _short(str(error))
     except Exception as exc:
         return f"{type(error).__name__} ({type(exc).__name__}: {exc})"
-

@@ -69,9 +69,7 @@ def _manifest() -> list[Expected]:
                 continue
             match = re.match(r"invalid \((\d+)\): (.*)$", verdict)
             assert match, verdict
-            rows.append(
-                Expected(row["file"], row["kind"], False, int(match[1]), _listed(match[2]))
-            )
+            rows.append(Expected(row["file"], row["kind"], False, int(match[1]), _listed(match[2])))
     return rows
 
 

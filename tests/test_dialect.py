@@ -237,9 +237,7 @@ def test_translation_of_one_schema() -> None:
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$defs": {"Thing": {"type": "string"}},
     }
-    fast = translate_schema(
-        schema, {}, direction=Direction.RESPONSE, target=Target.FAST
-    )
+    fast = translate_schema(schema, {}, direction=Direction.RESPONSE, target=Target.FAST)
     assert fast["required"] == ["a", "r"]
     assert fast["properties"]["r"] == {"type": "string", "readOnly": True}
     assert fast["properties"]["a"]["allOf"] == [{"minimum": -(2**31), "maximum": 2**31 - 1}]
@@ -263,13 +261,29 @@ def test_nullable_false_changes_nothing() -> None:
         # jsonschema 4.18+ leaves $ref out of schema paths ...
         (["oneOf", 0, "allOf", 1, "properties", "run", "required"], ["$defs", "Run", "required"]),
         (
-            ["oneOf", 0, "allOf", 1, "properties", "run", "properties", "facets", "anyOf", 0,
-             "additionalProperties", "allOf", 0, "required"],
+            [
+                "oneOf",
+                0,
+                "allOf",
+                1,
+                "properties",
+                "run",
+                "properties",
+                "facets",
+                "anyOf",
+                0,
+                "additionalProperties",
+                "allOf",
+                0,
+                "required",
+            ],
             ["$defs", "BaseFacet", "required"],
         ),
         # ... older ones spell it out.
-        (["$ref", "oneOf", 0, "$ref", "allOf", 0, "$ref", "required"],
-         ["$defs", "BaseEvent", "required"]),
+        (
+            ["$ref", "oneOf", 0, "$ref", "allOf", 0, "$ref", "required"],
+            ["$defs", "BaseEvent", "required"],
+        ),
         (["$defs", "Job", "required"], ["$defs", "Job", "required"]),
     ],
 )

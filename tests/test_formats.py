@@ -237,8 +237,16 @@ def test_integer_ranges(fmt: str, value: Any, verdict: bool) -> None:
 
 @pytest.mark.parametrize(
     ("value", "verdict"),
-    [("", True), ("QQ==", True), ("QUI=", True), ("QUJD", True), ("QUJ", False), ("QQ=", False),
-     ("QU JD", False), ("QUJD\n", False)],
+    [
+        ("", True),
+        ("QQ==", True),
+        ("QUI=", True),
+        ("QUJD", True),
+        ("QUJ", False),
+        ("QQ=", False),
+        ("QU JD", False),
+        ("QUJD\n", False),
+    ],
 )
 def test_byte(value: str, verdict: bool) -> None:
     assert CHECKERS["byte"](value) is verdict

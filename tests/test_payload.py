@@ -138,8 +138,16 @@ def test_a_bomb_in_a_second_member_is_capped(bomb: bytes) -> None:
         zlib.compress(EVENT),
         gzip.compress(EVENT)[:-8] + b"\0\0\0\0\0\0\0\0",
     ],
-    ids=["not-gzip", "empty", "magic-only", "truncated", "header-only", "trailing-garbage",
-         "zlib-not-gzip", "bad-crc"],
+    ids=[
+        "not-gzip",
+        "empty",
+        "magic-only",
+        "truncated",
+        "header-only",
+        "trailing-garbage",
+        "zlib-not-gzip",
+        "bad-crc",
+    ],
 )
 def test_not_gzip_labelled_gzip(data: bytes) -> None:
     with pytest.raises(PayloadError) as info:

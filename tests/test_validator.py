@@ -137,8 +137,18 @@ def test_required(validator: Validator, ptr: str) -> None:
     assert "any of the given schemas" not in violation.message
 
 
-@pytest.mark.parametrize("ptr", ["/eventType", "/inputs", "/outputs", "/run/facets", "/job/facets",
-                                 "/inputs/0/facets", "/outputs/0/outputFacets"])
+@pytest.mark.parametrize(
+    "ptr",
+    [
+        "/eventType",
+        "/inputs",
+        "/outputs",
+        "/run/facets",
+        "/job/facets",
+        "/inputs/0/facets",
+        "/outputs/0/outputFacets",
+    ],
+)
 def test_optional(validator: Validator, ptr: str) -> None:
     assert validator.check(_set(ptr, _DELETE)).valid
 
@@ -183,8 +193,12 @@ def test_type(validator: Validator, ptr: str, value: Any, expected: str) -> None
 
 
 @pytest.mark.parametrize(
-    "ptr", ["/run/facets/nominalTime/_deleted", "/inputs/0/inputFacets/dataQualityMetrics/_deleted",
-            "/outputs/0/outputFacets/outputStatistics/_deleted"]
+    "ptr",
+    [
+        "/run/facets/nominalTime/_deleted",
+        "/inputs/0/inputFacets/dataQualityMetrics/_deleted",
+        "/outputs/0/outputFacets/outputStatistics/_deleted",
+    ],
 )
 def test_deleted_is_only_a_boolean_where_the_document_says(validator: Validator, ptr: str) -> None:
     # Run, input and output facets have no _deleted in this document.
@@ -460,8 +474,13 @@ def _kinds(report: Report) -> list[Kind]:
 
 @pytest.mark.parametrize(
     "path",
-    [PATH, f"{PATH}?dry=1", f"http://127.0.0.1:5000{PATH}", f"https://oleander.dev{PATH}",
-     f"http://[::1]:8080{PATH}?x=1"],
+    [
+        PATH,
+        f"{PATH}?dry=1",
+        f"http://127.0.0.1:5000{PATH}",
+        f"https://oleander.dev{PATH}",
+        f"http://[::1]:8080{PATH}?x=1",
+    ],
 )
 def test_any_host(validator: Validator, path: str) -> None:
     assert _request(validator, path=path).valid
@@ -634,8 +653,14 @@ def test_empty_body(validator: Validator, headers: Any, body: bytes | None) -> N
 
 @pytest.mark.parametrize(
     ("body", "kind"),
-    [(b"[]", Kind.SCHEMA), (b'"x"', Kind.SCHEMA), (b"1", Kind.SCHEMA), (b"{", Kind.JSON),
-     (b'{"a": NaN}', Kind.JSON), (b"\xff", Kind.JSON)],
+    [
+        (b"[]", Kind.SCHEMA),
+        (b'"x"', Kind.SCHEMA),
+        (b"1", Kind.SCHEMA),
+        (b"{", Kind.JSON),
+        (b'{"a": NaN}', Kind.JSON),
+        (b"\xff", Kind.JSON),
+    ],
 )
 def test_request_bodies_that_are_not_events(validator: Validator, body: bytes, kind: Kind) -> None:
     assert _kinds(_request(validator, body=body)) == [kind]
