@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from lineage_contract import Kind, Validator
-from lineage_contract import sources as src
+from lineage_contract import Kind, Validator, json_stream, parallel
 from lineage_contract.sources import InputError, Judge, Outcome, Source, expand, kind_of
 
 VALID: dict[str, Any] = {
@@ -302,14 +301,14 @@ def test_tiny_reads_give_the_same_outcomes(
     path.write_text(json.dumps(STREAMED, indent=indent, ensure_ascii=False), encoding="utf-8")
     expected = judge_file(validator, path)
     assert [o.valid for o in expected] == [True, False, True, False, False, False, False]
-    monkeypatch.setattr(src, "READ_BYTES", read_bytes)
+    monkeypatch.setattr(json_stream, "READ_BYTES", read_bytes)
     assert judge_file(validator, path) == expected
 
 
 def test_big_array_drops_what_it_has_read(
     validator: Validator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(src, "READ_BYTES", 512)
+    monkeypatch.setattr(json_stream, "READ_BYTES", 512)
     events = [INVALID if i % 37 == 5 else VALID for i in range(300)]
     path = tmp_path / "big.json"
     text = json.dumps(events, indent=1)
@@ -383,7 +382,7 @@ def test_line_ranges_start_lines_and_cover_the_file(tmp_path: Path, chunk: int) 
     path = tmp_path / "f.jsonl"
     data = b"".join(b"x" * (i % 23) + b"\n" for i in range(200)) + b"tail"
     path.write_bytes(data)
-    ranges = src.line_ranges(str(path), len(data), chunk)
+    ranges = parallel.line_ranges(str(path), len(data), chunk)
     assert ranges[0][0] == 0
     assert ranges[-1][1] == len(data)
     for (_, end), (start, _) in itertools.pairwise(ranges):
