@@ -115,6 +115,17 @@ def _check_bound(name: str, value: int) -> None:
         raise InvalidArgument(f"{name} must be a non-negative integer, got {value!r}")
 
 
+def _builder(
+    contract: Contract | None, event_type: str | None, job: Any, max_datasets: int, max_facets: int
+) -> tuple[Model, Builder]:
+    """The options of valid_events/invalid_events, checked, and the builder they make."""
+    _check_bound("max_datasets", max_datasets)
+    _check_bound("max_facets", max_facets)
+    model = model_for(contract)
+    fixes = _fixes(model, event_type, job)
+    return model, Builder(model, max_datasets=max_datasets, max_facets=max_facets, fixes=fixes)
+
+
 def valid_events(
     contract: Contract | None = None,
     *,
@@ -129,15 +140,7 @@ def valid_events(
     event's job, overriding what was drawn; ``max_datasets`` bounds every array
     and ``max_facets`` every open map of facets.
     """
-    _check_bound("max_datasets", max_datasets)
-    _check_bound("max_facets", max_facets)
-    model = model_for(contract)
-    builder = Builder(
-        model,
-        max_datasets=max_datasets,
-        max_facets=max_facets,
-        fixes=_fixes(model, event_type, job),
-    )
+    _, builder = _builder(contract, event_type, job, max_datasets, max_facets)
     return builder.event()
 
 
@@ -233,15 +236,7 @@ def invalid_events(
     :func:`valid_events`. The validator reports a violation at ``.pointer``
     with ``.keyword`` for every drawn event, shrunk ones included.
     """
-    _check_bound("max_datasets", max_datasets)
-    _check_bound("max_facets", max_facets)
-    model = model_for(contract)
-    builder = Builder(
-        model,
-        max_datasets=max_datasets,
-        max_facets=max_facets,
-        fixes=_fixes(model, event_type, job),
-    )
+    model, builder = _builder(contract, event_type, job, max_datasets, max_facets)
     chosen = [r for r in walk_rules(model, builder) if select is None or select(r)]
     if not chosen:
         raise InvalidArgument("no rule of the contract is selected: nothing to break")
