@@ -75,16 +75,6 @@ class HTTPProblem(LineageContractError):
         status, headers, body = (answers or _PLAIN).render(self)
         return Response(body, status=status, headers=headers)
 
-    @classmethod
-    def from_violations(
-        cls, violations: Iterable[Violation], *, headers: Iterable[tuple[str, str]] = ()
-    ) -> HTTPProblem:
-        found = list(violations)
-        detail = "; ".join(str(v) for v in found) if len(found) > 1 else ""
-        if len(found) == 1:
-            detail = found[0].message
-        return cls(detail or None, errors=[problem_error(v) for v in found], headers=headers)
-
 
 def problem_error(violation: Violation) -> dict[str, Any]:
     """One entry of a problem's ``errors`` list."""

@@ -41,7 +41,6 @@ import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import orjson
 from werkzeug.datastructures import EnvironHeaders
@@ -168,7 +167,7 @@ class MockApp:
             Kind.JSON: malformed_status,
             Kind.SCHEMA: invalid_status,
         }
-        self.paths = _operation_paths(contract)
+        self.paths = validator.paths
         self.method = contract.method
         self.allowed_methods = validator.allowed_methods or (contract.method,)
         self.challenges = _challenges(contract)
@@ -246,11 +245,9 @@ class MockApp:
         self, environ: WSGIEnvironment, method: str, path: str
     ) -> tuple[int, list[Violation], bytes, Any, bool]:
         """(status, violations, body, parsed event, parsed?) for one lineage-path request."""
-        if path not in self.paths:
-            return 404, [_violation(Kind.PATH, f"no operation at {path}")], b"", None, False
-        if method != self.method:
-            detail = f"method {method} is not allowed; allowed: {', '.join(self.allowed_methods)}"
-            return 405, [_violation(Kind.METHOD, detail)], b"", None, False
+        route = self.validator.route_violations(method, path)
+        if route:
+            return self.status_by_kind[route[0].kind], route, b"", None, False
         headers = EnvironHeaders(environ)
         if self.tokens and not self._token_accepted(headers):
             return 401, [self._security_violation(headers)], b"", None, False
@@ -488,16 +485,6 @@ def _parse_bool(value: str | None, name: str) -> bool | None:
 
 def _violation(kind: Kind, message: str) -> Violation:
     return Violation(kind, kind.value, message)
-
-
-def _operation_paths(contract: Contract) -> frozenset[str]:
-    """The request paths that reach the operation: bare, and under each server's base path."""
-    paths = {contract.path}
-    for url in contract.servers:
-        base = urlsplit(url).path.rstrip("/") if "://" in url else url.rstrip("/")
-        if base:
-            paths.add(base + contract.path)
-    return frozenset(paths)
 
 
 def _challenges(contract: Contract) -> tuple[str, ...]:

@@ -55,6 +55,8 @@ class Validator:
         self._reference = jsonschema.Draft202012Validator(
             self.contract.request_schema, format_checker=checker
         )
+        self.paths: frozenset[str] = operation_paths(self.contract)
+        """The request paths that reach the operation: bare, and under each server's base."""
         allowed = [m.upper() for m in _path_methods(self.contract)]
         self.allowed_methods: tuple[str, ...] = tuple(allowed)
         self._media_types = frozenset(m.lower() for m in self.contract.media_types)
@@ -146,7 +148,7 @@ class Validator:
     ) -> Report:
         """Judge a whole HTTP request: route, credentials, media type, encoding, body."""
         header = _header_getter(headers)
-        route = self._route_violations(method, path)
+        route = self.route_violations(method, path)
         if route:
             return Report(tuple(route))
         found: list[Violation] = []
@@ -184,12 +186,13 @@ class Validator:
             Kind.SECURITY, "security", f"missing or malformed credentials: expected {wanted}"
         )
 
-    def _route_violations(self, method: str, path: str) -> list[Violation]:
+    def route_violations(self, method: str, path: str) -> list[Violation]:
+        """A PATH or METHOD violation when the request does not reach the operation."""
         if "://" in path:
             # An absolute-form target (RFC 9112 3.2.2): whatever the host, only the path counts.
             path = urlsplit(path).path or "/"
         path = path.split("?", 1)[0]
-        if _strip_base(path, self.contract.servers) != self.contract.path:
+        if path not in self.paths:
             return [
                 Violation(
                     Kind.PATH,
@@ -341,14 +344,14 @@ def _codings(value: str | None) -> list[str]:
     return [c.strip().lower() for c in (value or "").split(",") if c.strip()]
 
 
-def _strip_base(path: str, servers: tuple[str, ...]) -> str:
-    for url in servers:
-        base = url.split("://", 1)[-1]
-        base = "/" + base.split("/", 1)[1] if "/" in base else ""
-        base = base.rstrip("/")
-        if base and path.startswith(base + "/"):
-            return path[len(base) :]
-    return path
+def operation_paths(contract: Contract) -> frozenset[str]:
+    """The request paths that reach the operation: bare, and under each server's base path."""
+    paths = {contract.path}
+    for url in contract.servers:
+        base = urlsplit(url).path.rstrip("/") if "://" in url else url.rstrip("/")
+        if base:
+            paths.add(base + contract.path)
+    return frozenset(paths)
 
 
 def _path_methods(contract: Contract) -> list[str]:

@@ -88,7 +88,7 @@ def test_headers(problem: HTTPProblem, header: str, value: str) -> None:
 
 def test_plain_problem_is_rfc9457() -> None:
     violation = Violation(Kind.SCHEMA, "type", "1 is not of type 'string'", pointer="/job/name")
-    problem = UnprocessableContent.from_violations([violation])
+    problem = UnprocessableContent(violation.message, errors=[problem_error(violation)])
     response = problem.get_response()
     assert response.status_code == 422
     assert response.mimetype == PROBLEM_JSON

@@ -19,6 +19,7 @@ from werkzeug.datastructures import Headers
 
 import lineage_contract
 from lineage_contract import (
+    Contract,
     InvalidEvent,
     Kind,
     LineageContractError,
@@ -683,3 +684,23 @@ def test_violation_str() -> None:
     assert str(Violation(Kind.SCHEMA, "type", "bad", "/a")) == "/a: bad [type]"
     assert str(Violation(Kind.JSON, "json", "bad")) == "(root): bad [json]"
     assert str(Violation(Kind.SECURITY, "security", "no")) == "security: no [security]"
+
+
+@pytest.mark.parametrize(
+    ("servers", "path", "kinds"),
+    [
+        ([{"url": "https://oleander.dev"}], PATH, set()),
+        ([{"url": "https://oleander.dev/base/"}], "/base" + PATH, set()),
+        ([{"url": "https://oleander.dev/base"}], PATH, set()),  # the bare path still reaches it
+        ([{"url": "/v2"}], "/v2" + PATH, set()),
+        ([{"url": "https://oleander.dev/base"}], "/other" + PATH, {Kind.PATH}),
+        ([{"url": "https://oleander.dev"}], "http://127.0.0.1:5000" + PATH + "?x=1", set()),
+    ],
+)
+def test_paths_under_a_server_base_reach_the_operation(
+    servers: list[dict[str, str]], path: str, kinds: set[Kind]
+) -> None:
+    document = copy.deepcopy(dict(Contract.load().document))
+    document["servers"] = servers
+    validator = Validator(Contract.from_document(document))
+    assert validator.check_request("POST", path, HEADERS, BODY).kinds == kinds
