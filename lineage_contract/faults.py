@@ -10,6 +10,8 @@ of an int when nothing is queued, a short lock otherwise.
 from __future__ import annotations
 
 import math
+import mmap
+import os
 import threading
 from collections import deque
 from collections.abc import Mapping
@@ -87,6 +89,31 @@ def parse_fault(data: Any) -> tuple[Fault, int]:
     return Fault(
         status=data.get("status"), delay=data.get("delay", 0.0), drop=data.get("drop", False)
     ), times
+
+
+class _SharedCount:
+    """A non-negative int in an 8-byte file, mapped shared: every process sees each write.
+
+    Written only under the journal's write lock; read without one, which is
+    what makes it a cheap guard in front of the database.
+    """
+
+    def __init__(self, path: str) -> None:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            if os.fstat(fd).st_size < 8:
+                os.ftruncate(fd, 8)
+            self._map = mmap.mmap(fd, 8)
+        finally:
+            os.close(fd)
+
+    @property
+    def value(self) -> int:
+        return int.from_bytes(self._map[:8], "little")
+
+    @value.setter
+    def value(self, count: int) -> None:
+        self._map[:8] = count.to_bytes(8, "little")
 
 
 def _check_times(times: Any) -> None:
@@ -174,24 +201,29 @@ _TAKE = (
 )
 
 
+_PENDING = "SELECT TOTAL(remaining) FROM faults WHERE remaining > 0"
+
+
 class SharedFaults(Faults):
     """Faults kept in an SQLite journal's file, seen and counted down by every process using it.
 
     This is what lets ``POST /_lineage/faults`` reach every worker of a
     multi-process server: the worker that takes a countdown takes it for all.
+    Every change also writes the pending count to ``PATH.faults``, mapped into
+    each process's memory, so the request path reads an int, not the database.
     """
 
     def __init__(self, journal: SqliteJournal) -> None:
         super().__init__()
         self.journal = journal
-        with journal.connection() as conn:
+        self._count = _SharedCount(f"{journal.path}.faults")
+        with journal.connection(write=True) as conn:
             conn.execute(_TABLE)
+            self._count.value = int(conn.execute(_PENDING).fetchone()[0])
 
     @property
     def pending(self) -> int:
-        with self.journal.connection() as conn:
-            row = conn.execute("SELECT TOTAL(remaining) FROM faults WHERE remaining > 0").fetchone()
-        return int(row[0])
+        return self._count.value
 
     def add(self, fault: Fault, times: int = 1) -> None:
         _check_times(times)
@@ -202,10 +234,12 @@ class SharedFaults(Faults):
                 " VALUES (?, ?, ?, ?)",
                 (fault.status, float(fault.delay), int(fault.drop), times),
             )
+            self._count.value = int(conn.execute(_PENDING).fetchone()[0])
 
     def take(self) -> Fault | None:
         with self.journal.connection(write=True) as conn:
             row = conn.execute(_TAKE).fetchone()
+            self._count.value = int(conn.execute(_PENDING).fetchone()[0])
         if row is None:
             return None
         status, delay, drop = row
@@ -214,6 +248,7 @@ class SharedFaults(Faults):
     def clear(self) -> None:
         with self.journal.connection(write=True) as conn:
             conn.execute("DELETE FROM faults")
+            self._count.value = 0
 
     def to_list(self) -> list[dict[str, Any]]:
         with self.journal.connection() as conn:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import fcntl
+import logging
 import os
 import sqlite3
 import threading
@@ -37,8 +38,11 @@ from typing import Any
 
 import orjson
 
+from .commit_log import LOG_LIMIT, LogWriter, log_paths, read_tail
 from .errors import LineageContractError
 from .payload import parse_json
+
+log = logging.getLogger(__name__)
 
 _UNSET: Any = object()
 DEFAULT_LIMIT = 10_000
@@ -300,34 +304,68 @@ CREATE TABLE IF NOT EXISTS records (
     body BLOB NOT NULL,
     run_id TEXT,
     job TEXT
-)
+);
+CREATE TABLE IF NOT EXISTS logs (
+    name TEXT PRIMARY KEY,
+    offset INTEGER NOT NULL
+);
 """
 _COLUMNS = "id, time, method, path, status, valid, parsed, violations, body, run_id, job"
 _INSERT = (
     "INSERT INTO records (time, method, path, status, valid, parsed, violations, body, run_id, job)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# A 6 KB body fits one page: a batch of records costs about half what 4 KB
+# pages (SQLite's default) cost, each record spilling into overflow pages.
+_PAGE_SIZE = 32768
 # Inherited connections must never be used or closed in a forked child (SQLite's
 # rule); they are parked here so that garbage collection does not close them.
 _ORPHANS: list[sqlite3.Connection] = []
 
 
-@dataclass(slots=True)
-class _Pending:
-    """A record waiting for its group commit."""
+def _payload(record: Record) -> bytes:
+    """A record as a log frame's payload: metadata, violations, body (newline-separated).
 
-    record: Record
-    row: tuple[Any, ...]
-    done: bool = False
-    error: BaseException | None = None
+    orjson never writes a raw newline, so the first two split the payload.
+    """
+    meta = orjson.dumps(
+        [
+            record.time,
+            record.method,
+            record.path,
+            record.status,
+            record.valid,
+            record.parsed,
+            record.run_id,
+            record.job,
+        ]
+    )
+    return b"\n".join((meta, orjson.dumps(record.violations), record.body))
+
+
+def _row(payload: bytes) -> tuple[Any, ...]:
+    meta, violations, body = payload.split(b"\n", 2)
+    at, method, path, status, valid, parsed, run_id, job = orjson.loads(meta)
+    return (at, method, path, status, int(valid), int(parsed), violations, body, run_id, job)
 
 
 class SqliteJournal(Journal):
     """Records in an SQLite file (WAL), shared by every process that opens it.
 
-    Reopening a file carries on: earlier records stay and ids keep growing, also
-    across :meth:`clear`. ``busy_timeout`` is how long a writer waits for another
-    process's transaction.
+    :meth:`append` commits a record to this process's log (see
+    :mod:`.commit_log`) and returns once it is written, so the server answers
+    only after that: a ``kill -9`` loses no acknowledged request. The written
+    bytes are in the kernel's page cache, which outlives the process; only a
+    power cut could lose them, so nothing is fsynced. Reads first move every
+    process's logged records into SQLite, which gives them their ids in the
+    order they arrived; so does sealing a full log, in the background.
+
+    Reopening a file carries on: earlier records stay (those a killed process
+    logged included) and ids keep growing, also across :meth:`clear`.
+    ``busy_timeout`` is how long a writer waits for another process's
+    transaction. Several processes take turns to write to SQLite through an
+    ``flock`` on ``PATH.lock``, which hands over in microseconds where SQLite's
+    busy handler sleeps for milliseconds.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 30.0) -> None:
@@ -339,9 +377,11 @@ class SqliteJournal(Journal):
         # microseconds where SQLite's busy handler sleeps in milliseconds.
         self._write_lock = threading.Lock()
         self._lock_fd: int | None = None
-        self._queue_lock = threading.Lock()
-        self._queue: list[_Pending] = []
+        self._log_lock = threading.Lock()
+        self._log: LogWriter | None = None
+        self._sealing: threading.Thread | None = None
         self._init_file()
+        self.refresh()  # what a process killed earlier logged
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
@@ -359,9 +399,10 @@ class SqliteJournal(Journal):
             try:
                 conn = self._connect()
                 try:
+                    conn.execute(f"PRAGMA page_size={_PAGE_SIZE}")  # a new file only
                     # Switching to WAL needs a moment alone with the file; it sticks to it.
                     conn.execute("PRAGMA journal_mode=WAL")
-                    conn.execute(_SCHEMA)
+                    conn.executescript(_SCHEMA)
                 finally:
                     conn.close()
                 return
@@ -377,8 +418,11 @@ class SqliteJournal(Journal):
             self._pool = []
             self._pid = os.getpid()
             self._write_lock = threading.Lock()
-            self._queue_lock = threading.Lock()
-            self._queue = []
+            self._log_lock = threading.Lock()
+            if self._log is not None:
+                self._log.close()  # the child's copy only: the parent's log stays its own
+                self._log = None
+            self._sealing = None
             # flock belongs to the open file: a forked child needs its own.
             self._lock_fd = None
 
@@ -426,53 +470,77 @@ class SqliteJournal(Journal):
             self._give(conn)
 
     def append(self, record: Record) -> Record:
-        """Commit ``record`` (group commit: one transaction for what queued meanwhile)."""
-        row = (
-            record.time,
-            record.method,
-            record.path,
-            record.status,
-            int(record.valid),
-            int(record.parsed),
-            orjson.dumps(record.violations),
-            record.body,
-            record.run_id,
-            record.job,
-        )
-        pending = _Pending(record, row)
+        """Commit ``record`` to this process's log; it gets its ``id`` on the next read."""
+        payload = _payload(record)
         self._after_fork()
-        with self._queue_lock:
-            self._queue.append(pending)
-        # Whoever holds the write lock commits everything queued so far; a thread
-        # that gets the lock after its record went out with another's has nothing to do.
-        with self._write_lock:
-            if not pending.done:
-                with self._queue_lock:
-                    batch, self._queue = self._queue, []
-                self._commit(batch)
-        if pending.error is not None:
-            raise LineageContractError(f"journal {self.path}: {pending.error}") from pending.error
+        with self._log_lock:
+            try:
+                if self._log is None:
+                    self._log = LogWriter(self.path)
+                self._log.write(payload)
+            except OSError as exc:
+                raise LineageContractError(f"journal {self.path}: {exc}") from exc
+            if self._log.size >= LOG_LIMIT:
+                self._log.close()
+                self._log = None
+                self._seal_in_background()
         return record
 
-    def _commit(self, batch: list[_Pending]) -> None:
-        conn = self._take()
+    def _seal_in_background(self) -> None:
+        # A sealed log is moved into SQLite (and deleted) off the request path.
+        if self._sealing is None or not self._sealing.is_alive():
+            self._sealing = threading.Thread(
+                target=self._refresh_quietly, name="lineage-journal-seal", daemon=True
+            )
+            self._sealing.start()
+
+    def _refresh_quietly(self) -> None:
         try:
-            with self._flocked():
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    for item in batch:
-                        item.record.id = int(conn.execute(_INSERT, item.row).lastrowid or 0)
-                    conn.execute("COMMIT")
-                except BaseException as exc:
-                    conn.execute("ROLLBACK")
-                    for item in batch:
-                        item.error = exc
-                    if not isinstance(exc, Exception):
-                        raise
-        finally:
-            for item in batch:
-                item.done = True
-            self._give(conn)
+            self.refresh()
+        except Exception:  # the next read tries again, and says why
+            log.exception("journal %s: moving sealed logs into SQLite failed", self.path)
+
+    def refresh(self) -> None:
+        """Move every record logged so far, by any process, into SQLite."""
+        with self.connection(write=True) as conn:
+            self._move_logs(conn)
+
+    def _move_logs(self, conn: sqlite3.Connection) -> None:
+        """One transaction for every whole frame past its log's offset; the caller writes."""
+        known = dict(conn.execute("SELECT name, offset FROM logs").fetchall())
+        tails = [
+            tail
+            for path in log_paths(self.path)
+            if (tail := read_tail(path, known.get(path.name, 0))) is not None
+        ]
+        moved = [tail for tail in tails if tail.end > tail.start]
+        if moved:
+            # Arrival order across processes: by the time each record was made.
+            rows = sorted((_row(p) for tail in moved for p in tail.payloads), key=lambda r: r[0])
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(_INSERT, rows)
+                conn.executemany(
+                    "INSERT INTO logs (name, offset) VALUES (?, ?)"
+                    " ON CONFLICT (name) DO UPDATE SET offset = excluded.offset",
+                    [(tail.path.name, tail.end) for tail in moved],
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        # A sealed log is done once its records are committed (a torn end was
+        # never acknowledged). Deleted before its offset, so that a crash in
+        # between leaves an offset without a log, never a log read again.
+        for tail in tails:
+            if tail.sealed:
+                with contextlib.suppress(FileNotFoundError):
+                    tail.path.unlink()
+        present = {tail.path.name for tail in tails if not tail.sealed}
+        gone = [(name,) for name in known if name not in present]
+        gone += [(tail.path.name,) for tail in tails if tail.sealed and tail.path.name not in known]
+        if gone:
+            conn.executemany("DELETE FROM logs WHERE name = ?", gone)
 
     def records(
         self,
@@ -494,6 +562,7 @@ class SqliteJournal(Journal):
             where.append("(job = ? OR substr(job, -?) = ?)")
             args.extend([job, len(job) + 1, "/" + job])
         sql = f"SELECT {_COLUMNS} FROM records WHERE {' AND '.join(where)} ORDER BY id"
+        self.refresh()
         conn = self._take()
         try:
             rows = conn.execute(sql, args).fetchall()
@@ -517,14 +586,12 @@ class SqliteJournal(Journal):
         ]
 
     def clear(self) -> None:
-        conn = self._take()
-        try:
-            with self._writing():
-                conn.execute("DELETE FROM records")
-        finally:
-            self._give(conn)
+        with self.connection(write=True) as conn:
+            self._move_logs(conn)  # what was logged before the clear goes with it
+            conn.execute("DELETE FROM records")
 
     def tally(self, *, valid: bool | None = None) -> int:
+        self.refresh()
         conn = self._take()
         try:
             if valid is None:
@@ -538,6 +605,13 @@ class SqliteJournal(Journal):
         return int(row[0])
 
     def close(self) -> None:
+        if os.getpid() == self._pid:
+            with self._log_lock:
+                if self._log is not None:
+                    self._log.close()
+                    self._log = None
+            with contextlib.suppress(LineageContractError, OSError, sqlite3.Error):
+                self.refresh()  # a clean stop leaves no log behind
         pool, self._pool = self._pool, []
         if os.getpid() != self._pid:
             _ORPHANS.extend(pool)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import sqlite3
 import threading
 import time
@@ -10,6 +12,7 @@ from typing import Any
 import orjson
 import pytest
 
+import lineage_contract.journal as journal_module
 from lineage_contract.journal import (
     Journal,
     JournalTimeout,
@@ -100,10 +103,11 @@ def test_accepted(status: int | None, valid: bool, accepted: bool) -> None:
 # -- both journals ---------------------------------------------------------------
 
 
-def test_append_assigns_ids_in_order(journal: Journal) -> None:
-    got = [journal.append(record()) for _ in range(3)]
-    assert [r.id for r in got] == [1, 2, 3]
-    assert [r.id for r in journal.records()] == [1, 2, 3]
+def test_records_get_ids_in_arrival_order(journal: Journal) -> None:
+    runs = [f"{n:08d}-0000-4000-8000-000000000000" for n in range(3)]
+    for run in runs:
+        journal.append(record(run_id=run))
+    assert [(r.id, r.run_id) for r in journal.records()] == list(zip([1, 2, 3], runs, strict=True))
     assert journal.count == len(journal) == 3
     assert journal.dropped == 0
 
@@ -136,7 +140,8 @@ def test_records_round_trip(journal: Journal) -> None:
     sent = record(valid=False, status=422)
     journal.append(sent)
     (got,) = journal.records()
-    for name in ("id", "method", "path", "status", "valid", "violations", "body", "run_id", "job"):
+    assert got.id == 1
+    for name in ("method", "path", "status", "valid", "violations", "body", "run_id", "job"):
         assert getattr(got, name) == getattr(sent, name), name
     assert got.time == pytest.approx(sent.time)
     assert got.event == sent.event
@@ -147,7 +152,8 @@ def test_clear_keeps_ids_growing(journal: Journal) -> None:
     journal.append(record())
     journal.clear()
     assert journal.records() == [] and journal.count == 0
-    assert journal.append(record()).id == 3
+    journal.append(record())
+    assert [r.id for r in journal.records()] == [3]
 
 
 def test_tally(journal: Journal) -> None:
@@ -223,11 +229,66 @@ def test_open_journal(tmp_path: Path) -> None:
 def test_sqlite_is_wal_and_committed_on_return(tmp_path: Path) -> None:
     path = tmp_path / "journal.db"
     journal = SqliteJournal(path)
-    journal.append(record())
-    # A separate connection (as after a kill -9) sees the row at once.
+    sent = record()
+    journal.append(sent)
+    # Another process (as after a kill -9 of this one) sees the record at once.
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        assert pool.apply(_bodies, (str(path),)) == [sent.body]
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("SELECT COUNT(*) FROM records").fetchone()[0] == 1
+        assert conn.execute("SELECT body FROM records").fetchall() == [(sent.body,)]
+
+
+def _bodies(path: str) -> list[bytes]:
+    with SqliteJournal(path) as journal:
+        return [r.body for r in journal.records()]
+
+
+def test_sqlite_records_of_a_killed_process_survive(tmp_path: Path) -> None:
+    path = tmp_path / "journal.db"
+    context = multiprocessing.get_context("spawn")
+    worker = context.Process(target=_append_and_die, args=(str(path), 40))
+    worker.start()
+    worker.join(60)
+    assert worker.exitcode == -signal.SIGKILL
+    assert len(list(tmp_path.glob("journal.db.*.log"))) == 1  # nothing moved it yet
+    journal = SqliteJournal(path)  # a restart
+    assert [r.id for r in journal.records()] == list(range(1, 41))
+    assert list(tmp_path.glob("journal.db.*.log")) == []  # moved, then deleted
+
+
+def _append_and_die(path: str, count: int) -> None:
+    journal = SqliteJournal(path)
+    for _ in range(count):
+        journal.append(record())
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_sqlite_full_logs_are_sealed_and_moved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int
+) -> None:
+    monkeypatch.setattr(journal_module, "LOG_LIMIT", 1)  # every record fills a log
+    journal = SqliteJournal(tmp_path / "journal.db")
+    for _ in range(count):
+        journal.append(record())
+    if journal._sealing is not None:
+        journal._sealing.join(10)
+    assert journal.count == count
+    assert list(tmp_path.glob("journal.db.*.log")) == []
+
+
+def test_sqlite_torn_end_of_a_dead_log_is_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "journal.db"
+    writer = SqliteJournal(path)
+    writer.append(record())
+    log_file = next(tmp_path.glob("journal.db.*.log"))
+    writer._log.close()  # type: ignore[union-attr]  # as a kill -9 would
+    with log_file.open("ab") as torn:
+        torn.write(b"\xff\x00\x00\x00half a frame")  # a write the kill cut short
+    assert len(SqliteJournal(path).records()) == 1
+    assert not log_file.exists()
 
 
 def test_sqlite_restart_carries_on(tmp_path: Path) -> None:
@@ -240,7 +301,8 @@ def test_sqlite_restart_carries_on(tmp_path: Path) -> None:
     first.close()
     second = SqliteJournal(path)
     assert [(r.id, r.run_id) for r in second.records()] == [(4, RUN_B)]
-    assert second.append(record()).id == 5
+    second.append(record())
+    assert [r.id for r in second.records()] == [4, 5]
 
 
 def _append_many(path: str, count: int, valid: bool) -> None:

@@ -345,9 +345,8 @@ def test_sqlite_journal_commits_before_answering(contract: Contract, tmp_path: P
     app = create_app(contract, journal=path)
     assert isinstance(app.journal, SqliteJournal) and isinstance(app.faults, SharedFaults)
     assert Client(app).post(PATH, headers=JSON, data=EVENT).status_code == 200
-    with sqlite3.connect(path) as conn:
-        (body,) = conn.execute("SELECT body FROM records").fetchone()
-    assert body == EVENT
+    with SqliteJournal(path) as another:  # as another process would open it
+        assert [r.body for r in another.records()] == [EVENT]
     app.close()
 
 
