@@ -123,9 +123,10 @@ class Anatomy:
     def job_of(self, event: Any) -> str | None:
         """``namespace/name`` (the job's required strings joined by ``/``)."""
         parts = [get(event, path) for path in self.job]
-        if not parts or not all(isinstance(p, str) for p in parts):
-            return None
-        return "/".join(parts)
+        for part in parts:
+            if not isinstance(part, str):
+                return None
+        return "/".join(parts) if parts else None
 
 
 def get(event: Any, path: Path | None) -> Any:
@@ -134,7 +135,8 @@ def get(event: Any, path: Path | None) -> Any:
         return MISSING
     node = event
     for part in path:
-        if not isinstance(node, Mapping) or part not in node:
+        # A parsed event is made of dicts: tell them apart without an ABC check.
+        if not (type(node) is dict or isinstance(node, Mapping)) or part not in node:
             return MISSING
         node = node[part]
     return node

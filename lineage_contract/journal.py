@@ -232,13 +232,15 @@ class MemoryJournal(Journal):
             raise ValueError(f"limit must be at least 1, got {limit}")
         self.limit = limit
         self._records: deque[Record] = deque()
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._next_id = 1
         self._valid = 0
         self._dropped = 0
+        self._waiting = 0
 
     def append(self, record: Record) -> Record:
-        with self._cond:
+        with self._lock:  # the condition's own lock, without its Python-level wrapper
             record.id = self._next_id
             self._next_id += 1
             if len(self._records) >= self.limit:
@@ -247,7 +249,8 @@ class MemoryJournal(Journal):
                 self._dropped += 1
             self._records.append(record)
             self._valid += record.valid
-            self._cond.notify_all()
+            if self._waiting:  # notify_all costs more than the rest of the append
+                self._cond.notify_all()
         return record
 
     def records(
@@ -285,7 +288,11 @@ class MemoryJournal(Journal):
 
     def _wait_change(self, seconds: float) -> None:
         with self._cond:
-            self._cond.wait(seconds)
+            self._waiting += 1
+            try:
+                self._cond.wait(seconds)
+            finally:
+                self._waiting -= 1
 
     def __repr__(self) -> str:
         return f"<MemoryJournal {len(self._records)}/{self.limit} dropped={self._dropped}>"

@@ -184,6 +184,42 @@ def test_answers(
     assert record.valid is (status == 200)
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "body"),
+    [row[1:5] for row in ANSWERS]
+    + [
+        ("POST", PATH, h(Content_Type="Application/JSON"), EVENT),
+        ("POST", f"{PATH}?x=1", JSON, EVENT),
+        ("POST", PATH, h(Content_Encoding=""), INVALID),
+    ],
+)
+def test_shortcut_answers_as_the_full_judgement(
+    contract: Contract,
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes,
+) -> None:
+    answers = []
+    for shortcut in (True, False):
+        app = create_app(contract)
+        if not shortcut:
+            monkeypatch.setattr(app, "_plain_body", lambda environ: None)
+        response = Client(app).open(path, method=method, headers=headers, data=body)
+        (record,) = app.records()
+        answers.append(
+            (
+                response.status_code,
+                sorted(response.headers.items()),
+                response.get_data(),
+                (record.status, record.valid, record.violations, record.body),
+                (record.parsed, record.run_id, record.job),
+            )
+        )
+    assert answers[0] == answers[1]
+
+
 def test_documented_500_passes_openapi_core(
     app: MockApp, client: Client, reference: Reference
 ) -> None:
@@ -364,16 +400,28 @@ def test_unrecorded_request_is_not_acknowledged(
     assert orjson.loads(response.get_data()) == {"status": 500}
 
 
+@pytest.mark.parametrize(
+    ("method", "body", "headers"),
+    [
+        ("accepted_event", EVENT, JSON),  # the shortcut for a plain valid request
+        ("check_request", INVALID, JSON),  # the full judgement
+        ("check_request", GZIPPED, {**JSON, "Content-Encoding": "gzip"}),
+    ],
+)
 def test_a_failing_mock_answers_500_and_records_it(
-    contract: Contract, monkeypatch: pytest.MonkeyPatch
+    contract: Contract,
+    monkeypatch: pytest.MonkeyPatch,
+    method: str,
+    body: bytes,
+    headers: dict[str, str],
 ) -> None:
     app = create_app(contract)
 
     def broken(*args: Any) -> Any:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(app.validator, "check_request", broken)
-    response = Client(app).post(PATH, headers=JSON, data=EVENT)
+    monkeypatch.setattr(app.validator, method, broken)
+    response = Client(app).post(PATH, headers=headers, data=body)
     assert response.status_code == 500
     assert orjson.loads(response.get_data()) == {"status": 500}
     (record,) = app.records()

@@ -28,7 +28,7 @@ from lineage_contract import (
     Violation,
 )
 from lineage_contract.report import unpointer
-from lineage_contract.validator import bearer_token
+from lineage_contract.validator import REFUSED, bearer_token
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
@@ -704,3 +704,21 @@ def test_paths_under_a_server_base_reach_the_operation(
     document["servers"] = servers
     validator = Validator(Contract.from_document(document))
     assert validator.check_request("POST", path, HEADERS, BODY).kinds == kinds
+
+
+@pytest.mark.parametrize(
+    "path", sorted(FIXTURES.glob("*/*.json")), ids=lambda p: f"{p.parent.name}/{p.name}"
+)
+def test_accepted_event_agrees_with_check(validator: Validator, path: Path) -> None:
+    body = path.read_bytes()
+    report = validator.check(body)
+    got = validator.accepted_event(body)
+    assert (got is not REFUSED) is report.valid
+    assert report.valid is (path.parent.name == "valid")
+    if report.valid:
+        assert got == report.event
+
+
+@pytest.mark.parametrize("body", [b'{"x": NaN}', b"", b"\xff", b'"\\ud800"', b"[1e999]"])
+def test_accepted_event_refuses_what_is_not_json(validator: Validator, body: bytes) -> None:
+    assert validator.accepted_event(body) is REFUSED
