@@ -97,14 +97,39 @@ def trivial_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
     return [body]
 
 
-def _serve_trivial_werkzeug() -> None:
+def floor_app() -> Callable[[dict[str, Any], Callable[..., Any]], list[bytes]]:
+    """The trivial app plus the least a validating server must do: parse, then the verdict.
+
+    No journal, no headers checked, no answer but 200: what is left of the
+    mock's cost once everything but validation is taken away.
+    """
+    from lineage_contract import Validator
+
+    accepted = Validator().accepted_event
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        accepted(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
+        body = b'{"status":200}'
+        start_response(
+            "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        )
+        return [body]
+
+    return app
+
+
+def _serve_trivial_werkzeug(*, floor: bool = False) -> None:
     from werkzeug.serving import WSGIRequestHandler, make_server
+
+    from lineage_contract.serve import settle_heap
 
     class Quiet(WSGIRequestHandler):
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             pass
 
-    server = make_server("127.0.0.1", 0, trivial_app, threaded=True, request_handler=Quiet)
+    app = floor_app() if floor else trivial_app
+    settle_heap()  # as ``serve`` does, so that only the app differs
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     print(f"listening on http://127.0.0.1:{server.server_port}", flush=True)
     server.serve_forever()
@@ -241,6 +266,9 @@ def scenarios(journal_dir: Path) -> dict[str, Callable[[], Running]]:
     def werkzeug_trivial() -> Running:
         return launch("werkzeug, trivial app", [PYTHON, __file__, "--serve-trivial"])
 
+    def werkzeug_floor() -> Running:
+        return launch("werkzeug, parse + verdict only", [PYTHON, __file__, "--serve-floor"])
+
     def mock() -> Running:
         return launch("mock (werkzeug, validating)", [*serve, "--port", "0", "--quiet"])
 
@@ -344,6 +372,7 @@ def scenarios(journal_dir: Path) -> dict[str, Callable[[], Running]]:
 
     return {
         "werkzeug": werkzeug_trivial,
+        "floor": werkzeug_floor,
         "mock": mock,
         "mock-logged": mock_logged,
         "workers": mock_workers,
@@ -625,6 +654,12 @@ def verdicts(by_key: dict[str, Result]) -> Iterator[str]:
                 f"  by CPU per request: {mock.cpu_us:,.0f} vs {bare.cpu_us:,.0f} us "
                 f"({extra:+.1%}; the steadier figure on a shared machine)"
             )
+        floor = by_key.get("floor")
+        if floor and floor.cpu_us and bare.cpu_us:
+            yield (
+                f"  floor (parse + verdict, nothing else): {1 - floor.rps / bare.rps:+.1%} "
+                f"of bare throughput, {floor.cpu_us / bare.cpu_us - 1:+.1%} CPU per request"
+            )
     workers, prism = by_key.get("workers"), by_key.get("prism")
     if workers and prism:
         ratio = workers.rps / prism.rps
@@ -653,9 +688,10 @@ def main(argv: list[str] | None = None) -> int:
         help="also send N events from 16 clients and count the journal",
     )
     parser.add_argument("--serve-trivial", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-floor", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.serve_trivial:
-        _serve_trivial_werkzeug()
+    if args.serve_trivial or args.serve_floor:
+        _serve_trivial_werkzeug(floor=args.serve_floor)
         return 0
 
     from lineage_contract import Validator

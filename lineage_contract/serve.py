@@ -355,7 +355,7 @@ def _serve_threaded(options: _Options, stop: _Stop, *, quiet: bool) -> int:
             app, served = log.app, log  # type: ignore[assignment]
     except (LineageContractError, OSError, ValueError) as exc:
         return _fail(str(exc))
-    _settle_heap()
+    settle_heap()
     try:
         server = make_server(
             options.host, options.port, served, threaded=True, request_handler=_QuietHandler
@@ -443,14 +443,14 @@ def _logged_worker() -> WSGIApplication:
     """What each granian worker serves (``--workers`` without ``--quiet``)."""
     _die_with_parent()
     app = logged_app_from_env()
-    _settle_heap()
+    settle_heap()
     return app
 
 
 def _quiet_worker() -> WSGIApplication:
     _die_with_parent()
     app = app_from_env()
-    _settle_heap()
+    settle_heap()
     return app
 
 
@@ -545,7 +545,7 @@ def _listeners(port: int) -> int | None:
 # -- shared bits --------------------------------------------------------------
 
 
-def _settle_heap() -> None:
+def settle_heap() -> None:
     """Keep the cyclic garbage collector off the request path of a serving process.
 
     A 6 KB event parses into a few hundred objects, so with the default
