@@ -15,7 +15,10 @@ cache directory outside the repository (``$LINEAGE_BENCH_CACHE`` or
 
 Targets (from the issue): validation costs the default server under 10% of its
 bare throughput; ``--workers 2`` with validation and journal serves at least
-3x Prism's requests per second with a lower p99.
+3x Prism's requests per second with a lower p99. The first compares, as the
+issue's own figures do, werkzeug's threaded server with a trivial app and the
+same with request validation (``Validator.check_request``); the whole mock,
+which also keeps every body in its journal, is shown beside them.
 """
 
 from __future__ import annotations
@@ -97,28 +100,34 @@ def trivial_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
     return [body]
 
 
-def floor_app() -> Callable[[dict[str, Any], Callable[..., Any]], list[bytes]]:
-    """The trivial app plus the least a validating server must do: parse, then the verdict.
+def validating_app() -> Callable[[dict[str, Any], Callable[..., Any]], list[bytes]]:
+    """The trivial app plus the kit's request validation: route, credentials, media type, body.
 
-    No journal, no headers checked, no answer but 200: what is left of the
-    mock's cost once everything but validation is taken away.
+    The issue's "the same with openapi-core request validation", with our
+    validator: what validation alone costs the server, without the mock's
+    journal or anything else it does.
     """
+    from werkzeug.datastructures import EnvironHeaders
+
     from lineage_contract import Validator
 
-    accepted = Validator().accepted_event
+    check = Validator().check_request
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        accepted(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
-        body = b'{"status":200}'
-        start_response(
-            "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        report = check(
+            environ["REQUEST_METHOD"], environ["PATH_INFO"], EnvironHeaders(environ), body
         )
-        return [body]
+        status, answer = ("200 OK", b'{"status":200}') if report else ("422 Unprocessable", b"{}")
+        start_response(
+            status, [("Content-Type", "application/json"), ("Content-Length", str(len(answer)))]
+        )
+        return [answer]
 
     return app
 
 
-def _serve_trivial_werkzeug(*, floor: bool = False) -> None:
+def _serve_trivial_werkzeug(*, validating: bool = False) -> None:
     from werkzeug.serving import WSGIRequestHandler, make_server
 
     from lineage_contract.serve import settle_heap
@@ -127,7 +136,7 @@ def _serve_trivial_werkzeug(*, floor: bool = False) -> None:
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             pass
 
-    app = floor_app() if floor else trivial_app
+    app = validating_app() if validating else trivial_app
     settle_heap()  # as ``serve`` does, so that only the app differs
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
@@ -266,8 +275,8 @@ def scenarios(journal_dir: Path) -> dict[str, Callable[[], Running]]:
     def werkzeug_trivial() -> Running:
         return launch("werkzeug, trivial app", [PYTHON, __file__, "--serve-trivial"])
 
-    def werkzeug_floor() -> Running:
-        return launch("werkzeug, parse + verdict only", [PYTHON, __file__, "--serve-floor"])
+    def werkzeug_validating() -> Running:
+        return launch("werkzeug, request validation only", [PYTHON, __file__, "--serve-validating"])
 
     def mock() -> Running:
         return launch("mock (werkzeug, validating)", [*serve, "--port", "0", "--quiet"])
@@ -372,7 +381,7 @@ def scenarios(journal_dir: Path) -> dict[str, Callable[[], Running]]:
 
     return {
         "werkzeug": werkzeug_trivial,
-        "floor": werkzeug_floor,
+        "validation": werkzeug_validating,
         "mock": mock,
         "mock-logged": mock_logged,
         "workers": mock_workers,
@@ -640,26 +649,28 @@ def table(results: Iterable[Result]) -> Iterator[str]:
         )
 
 
+def _cpu(result: Result, bare: Result) -> str:
+    """Extra CPU per request over ``bare``: the steadier figure on a shared machine."""
+    if not (result.cpu_us and bare.cpu_us):
+        return "n/a"
+    return f"{result.cpu_us / bare.cpu_us - 1:+.1%}"
+
+
 def verdicts(by_key: dict[str, Result]) -> Iterator[str]:
-    bare, mock = by_key.get("werkzeug"), by_key.get("mock")
-    if bare and mock:
-        cost = 1 - mock.rps / bare.rps
+    bare = by_key.get("werkzeug")
+    checked, mock = by_key.get("validation"), by_key.get("mock")
+    if bare and checked:
+        cost = 1 - checked.rps / bare.rps
         yield (
-            f"validation cost on the default server: {cost:+.1%} of bare throughput "
-            f"(target < 10%): {'met' if cost < 0.10 else 'MISSED'}"
+            f"validation cost on the default server: {cost:+.1%} of bare throughput, "
+            f"{_cpu(checked, bare)} CPU per request (target < 10%): "
+            f"{'met' if cost < 0.10 else 'MISSED'}"
         )
-        if bare.cpu_us and mock.cpu_us:
-            extra = mock.cpu_us / bare.cpu_us - 1
-            yield (
-                f"  by CPU per request: {mock.cpu_us:,.0f} vs {bare.cpu_us:,.0f} us "
-                f"({extra:+.1%}; the steadier figure on a shared machine)"
-            )
-        floor = by_key.get("floor")
-        if floor and floor.cpu_us and bare.cpu_us:
-            yield (
-                f"  floor (parse + verdict, nothing else): {1 - floor.rps / bare.rps:+.1%} "
-                f"of bare throughput, {floor.cpu_us / bare.cpu_us - 1:+.1%} CPU per request"
-            )
+    if bare and mock:
+        yield (
+            f"the whole mock on the default server (validation, journal, faults): "
+            f"{1 - mock.rps / bare.rps:+.1%} of bare throughput, {_cpu(mock, bare)} CPU per request"
+        )
     workers, prism = by_key.get("workers"), by_key.get("prism")
     if workers and prism:
         ratio = workers.rps / prism.rps
@@ -688,10 +699,10 @@ def main(argv: list[str] | None = None) -> int:
         help="also send N events from 16 clients and count the journal",
     )
     parser.add_argument("--serve-trivial", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--serve-floor", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-validating", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.serve_trivial or args.serve_floor:
-        _serve_trivial_werkzeug(floor=args.serve_floor)
+    if args.serve_trivial or args.serve_validating:
+        _serve_trivial_werkzeug(validating=args.serve_validating)
         return 0
 
     from lineage_contract import Validator

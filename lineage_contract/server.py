@@ -70,7 +70,7 @@ from .problems import (
     status_line,
 )
 from .report import Kind, Violation
-from .validator import DEFAULT_MAX_BODY, REFUSED, Validator, bearer_token
+from .validator import DEFAULT_MAX_BODY, REFUSED, Validator, bearer_token, environ_header
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -287,24 +287,15 @@ class MockApp:
     def _plain_body(self, environ: WSGIEnvironment) -> bytes | None:
         """The body of a request as clients mostly send it, else None (nothing read).
 
-        Plain: credentials the contract asks for, an accepted media type as
-        is, no ``Content-Encoding``, a ``Content-Length`` within the limit.
-        Anything else takes the full judgement, which would pass such a
-        request through each check unchanged, so the verdicts agree.
+        See :meth:`Validator.is_plain_request`; anything else takes the full
+        judgement, which would pass such a request's headers unchanged, so
+        the verdicts agree.
         """
-        length = environ.get("CONTENT_LENGTH")
-        if (
-            not length
-            or environ.get("CONTENT_TYPE") not in self.media_types
-            or environ.get("HTTP_CONTENT_ENCODING")
-            or self.validator.security_violation(_environ_header(environ)) is not None
-        ):
-            return None
         try:
-            size = int(length)
+            size = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return None
-        if not 0 < size <= self.max_body_size:
+        if not self.validator.is_plain_request(environ_header(environ), size):
             return None
         data: bytes = environ["wsgi.input"].read(size)
         return data
@@ -521,20 +512,6 @@ def _parse_bool(value: str | None, name: str) -> bool | None:
 
 def _violation(kind: Kind, message: str) -> Violation:
     return Violation(kind, kind.value, message)
-
-
-def _environ_header(environ: WSGIEnvironment) -> Callable[[str], str | None]:
-    """A header by name from a WSGI environ, as :class:`EnvironHeaders` finds it."""
-
-    def header(name: str) -> str | None:
-        key = name.upper().replace("-", "_")
-        found: str | None = environ.get(key if key in _UNPREFIXED else f"HTTP_{key}")
-        return found
-
-    return header
-
-
-_UNPREFIXED = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
 
 
 def _challenges(contract: Contract) -> tuple[str, ...]:

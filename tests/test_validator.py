@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.datastructures import Headers
+from werkzeug.datastructures import EnvironHeaders, Headers
 
 import lineage_contract
 from lineage_contract import (
@@ -717,6 +717,63 @@ def test_accepted_event_agrees_with_check(validator: Validator, path: Path) -> N
     assert report.valid is (path.parent.name == "valid")
     if report.valid:
         assert got == report.event
+
+
+_SHORTCUT_HEADERS = [
+    HEADERS,
+    {"Content-Type": "application/json"},
+    {"Authorization": "Basic abc", "Content-Type": "application/json"},
+    {"Authorization": "Bearer secret"},
+    {"Authorization": "bearer secret", "Content-Type": "application/json; charset=utf-8"},
+    {"Authorization": "Bearer secret", "Content-Type": "text/plain"},
+    {**HEADERS, "Content-Encoding": "gzip"},
+    {**HEADERS, "Content-Encoding": "br"},
+]
+_SHORTCUT_BODIES = [
+    BODY,
+    json.dumps(_set("/run/runId", "x")).encode(),
+    b"{",
+    b"",
+    gzip.compress(BODY),
+]
+
+
+def _environ(headers: dict[str, str]) -> EnvironHeaders:
+    environ = {
+        k.upper().replace("-", "_")
+        if k == "Content-Type"
+        else "HTTP_" + k.upper().replace("-", "_"): v
+        for k, v in headers.items()
+    }
+    return EnvironHeaders(environ)
+
+
+@pytest.mark.parametrize("as_environ", [False, True], ids=["dict", "environ"])
+@pytest.mark.parametrize("headers", _SHORTCUT_HEADERS)
+@pytest.mark.parametrize("body", _SHORTCUT_BODIES, ids=["valid", "schema", "json", "empty", "gzip"])
+def test_request_shortcut_agrees_with_the_full_judgement(
+    validator: Validator,
+    monkeypatch: pytest.MonkeyPatch,
+    headers: dict[str, str],
+    body: bytes,
+    as_environ: bool,
+) -> None:
+    given: Any = _environ(headers) if as_environ else headers
+    fast = validator.check_request("POST", PATH, given, body)
+    monkeypatch.setattr(validator, "is_plain_request", lambda header, size: False)
+    full = validator.check_request("POST", PATH, given, body)
+    assert (fast.violations, fast.event, fast.parsed, fast.body) == (
+        full.violations,
+        full.event,
+        full.parsed,
+        full.body,
+    )
+
+
+def test_the_request_shortcut_takes_the_plain_valid_request(validator: Validator) -> None:
+    plain = validator.is_plain_request(_environ(HEADERS).get, len(BODY))
+    assert plain and not validator.is_plain_request(_environ(HEADERS).get, 0)
+    assert not validator.is_plain_request(_environ(HEADERS).get, validator.max_body_size + 1)
 
 
 @pytest.mark.parametrize("body", [b'{"x": NaN}', b"", b"\xff", b'"\\ud800"', b"[1e999]"])
