@@ -69,7 +69,7 @@ from .problems import (
     problem_error,
     status_line,
 )
-from .report import Kind, Violation
+from .report import Kind, Report, Violation
 from .validator import DEFAULT_MAX_BODY, REFUSED, Validator, bearer_token, environ_header
 
 if TYPE_CHECKING:
@@ -253,6 +253,8 @@ class MockApp:
                 event = self.validator.accepted_event(raw)
                 if event is not REFUSED:
                     return self.success_status, [], raw, event, True
+                # The headers passed, so the body alone is at fault: only say why.
+                return self._verdict(self.validator.check(raw), raw)
         else:
             route = self.validator.route_violations(method, path)
             if route:
@@ -277,7 +279,11 @@ class MockApp:
         # One pass judges credentials and body; the status table puts a SECURITY
         # violation first, so credentials still decide before anything in the body.
         report = self.validator.check_request(method, path, headers, raw)
-        body = report.body if report.body is not None else raw
+        return self._verdict(report, report.body if report.body is not None else raw)
+
+    def _verdict(
+        self, report: Report, body: bytes
+    ) -> tuple[int, list[Violation], bytes, Any, bool]:
         if report.valid:
             return self.success_status, [], body, report.event, report.parsed
         kinds = report.kinds

@@ -170,9 +170,8 @@ class Validator:
         if route:
             return Report(tuple(route))
         if body and self.is_plain_request(header, len(body)):
-            event = self.accepted_event(body)
-            if event is not REFUSED:
-                return Report((), event=event, parsed=True, body=body)
+            violations, event, parsed = self._judge(body)
+            return Report(violations, event=event, parsed=parsed, body=body)
         found: list[Violation] = []
         security = self.security_violation(header)
         if security is not None:
@@ -194,8 +193,8 @@ class Validator:
 
         Plain: credentials the contract accepts, an accepted media type as is,
         no ``Content-Encoding``, a body within the limit. That is how clients
-        mostly send, and :meth:`accepted_event` then gives the whole verdict:
-        the full judgement would pass such headers through unchanged.
+        mostly send, and the body's verdict is then the request's: the full
+        judgement would pass such headers through unchanged.
         """
         return (
             0 < size <= self.max_body_size

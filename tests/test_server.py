@@ -404,7 +404,8 @@ def test_unrecorded_request_is_not_acknowledged(
     ("method", "body", "headers"),
     [
         ("accepted_event", EVENT, JSON),  # the shortcut for a plain valid request
-        ("check_request", INVALID, JSON),  # the full judgement
+        ("check", INVALID, JSON),  # a plain request whose body the shortcut refused
+        ("check_request", INVALID, {**AUTH, "Content-Type": "text/plain"}),  # the full judgement
         ("check_request", GZIPPED, {**JSON, "Content-Encoding": "gzip"}),
     ],
 )
