@@ -168,7 +168,6 @@ class MockApp:
             Kind.SCHEMA: invalid_status,
         }
         self.paths = validator.paths
-        self.media_types = validator.media_types
         self.method = contract.method
         self.allowed_methods = validator.allowed_methods or (contract.method,)
         self.challenges = _challenges(contract)
