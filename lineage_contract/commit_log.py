@@ -32,10 +32,10 @@ LOG_LIMIT = 8 << 20
 
 def log_paths(journal: Path) -> list[Path]:
     """The logs of the journal at ``journal``, in name order."""
-    return sorted(journal.parent.glob(f"{glob_escape(journal.name)}.*.log"))
+    return sorted(journal.parent.glob(f"{_glob_escape(journal.name)}.*.log"))
 
 
-def glob_escape(name: str) -> str:
+def _glob_escape(name: str) -> str:
     return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 

@@ -245,7 +245,6 @@ class MockApp:
         self, environ: WSGIEnvironment, method: str, path: str
     ) -> tuple[int, list[Violation], bytes, Any, bool]:
         """(status, violations, body, parsed event, parsed?) for one lineage-path request."""
-        raw: bytes | None = None
         if method == self.method and path in self.paths and not self.tokens:
             raw = self._plain_body(environ)
             if raw is not None:
@@ -258,13 +257,12 @@ class MockApp:
             route = self.validator.route_violations(method, path)
             if route:
                 return self.status_by_kind[route[0].kind], route, b"", None, False
-        # The full judgement, which says what is wrong (with the body, if read above).
+        # The full judgement, which says what is wrong.
         headers = EnvironHeaders(environ)
         if self.tokens and not self._token_accepted(headers):
             return 401, [self._security_violation(headers)], b"", None, False
         try:
-            if raw is None:
-                raw = self._read_body(environ)
+            body = self._read_body(environ)
         except RequestEntityTooLarge:
             security = self.validator.security_violation(headers.get)
             if security is not None:  # credentials come first: 401 without reading
@@ -277,8 +275,8 @@ class MockApp:
             return self.status_by_kind[Kind.JSON], [_violation(Kind.JSON, detail)], b"", None, False
         # One pass judges credentials and body; the status table puts a SECURITY
         # violation first, so credentials still decide before anything in the body.
-        report = self.validator.check_request(method, path, headers, raw)
-        return self._verdict(report, report.body if report.body is not None else raw)
+        report = self.validator.check_request(method, path, headers, body)
+        return self._verdict(report, report.body if report.body is not None else body)
 
     def _verdict(
         self, report: Report, body: bytes
