@@ -1,4 +1,5 @@
-"""A wheel built from the repo carries the one copy of the contract, and its types."""
+"""A wheel built from the repo carries the one copy of the contract, and its types;
+the code passes the checks the project promises (ruff, mypy --strict)."""
 
 from __future__ import annotations
 
@@ -76,3 +77,19 @@ def test_the_installed_wheel_finds_its_contract(wheel: Path, tmp_path: Path) -> 
     )
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()) == tmp_path / "lineage_contract" / "openapi.json"
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        ["ruff", "check", "."],
+        ["ruff", "format", "--check", "."],
+        ["mypy", "--no-incremental"],  # the packages and strictness pyproject.toml sets
+    ],
+    ids=["ruff-lint", "ruff-format", "mypy-strict"],
+)
+def test_the_code_passes_its_checks(check: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", *check], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
