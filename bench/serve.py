@@ -93,9 +93,12 @@ def event(size: int = 6 * 1024, *, run_id: str | None = None) -> dict[str, Any]:
 def trivial_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
     """What a server costs with no work to do: read the body, answer 200."""
     environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-    body = b'{"status":200}'
+    return _answer(start_response, "200 OK", b'{"status":200}')
+
+
+def _answer(start_response: Callable[..., Any], status: str, body: bytes) -> list[bytes]:
     start_response(
-        "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
     )
     return [body]
 
@@ -105,11 +108,7 @@ def parsing_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> 
     import orjson
 
     orjson.loads(environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0)))
-    body = b'{"status":200}'
-    start_response(
-        "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-    )
-    return [body]
+    return _answer(start_response, "200 OK", b'{"status":200}')
 
 
 def validating_app() -> Callable[[dict[str, Any], Callable[..., Any]], list[bytes]]:
@@ -130,11 +129,9 @@ def validating_app() -> Callable[[dict[str, Any], Callable[..., Any]], list[byte
         report = check(
             environ["REQUEST_METHOD"], environ["PATH_INFO"], EnvironHeaders(environ), body
         )
-        status, answer = ("200 OK", b'{"status":200}') if report else ("422 Unprocessable", b"{}")
-        start_response(
-            status, [("Content-Type", "application/json"), ("Content-Length", str(len(answer)))]
-        )
-        return [answer]
+        if report:
+            return _answer(start_response, "200 OK", b'{"status":200}')
+        return _answer(start_response, "422 Unprocessable Content", b"{}")
 
     return app
 
@@ -148,7 +145,12 @@ def _serve_on_werkzeug(name: str) -> None:
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             pass
 
-    app = {"trivial": trivial_app, "parsing": parsing_app}.get(name) or validating_app()
+    apps: dict[str, Callable[[], Any]] = {
+        "trivial": lambda: trivial_app,
+        "parsing": lambda: parsing_app,
+        "validating": validating_app,
+    }
+    app = apps[name]()
     settle_heap()  # as ``serve`` does, so that only the app differs
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())

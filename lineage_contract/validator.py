@@ -26,10 +26,11 @@ from .report import Kind, Report, Violation, pointer, unpointer
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 
-# jsonschema-rs's own checkers for these agree with ours on the edge cases
-# tested in tests/test_formats.py; the rest are ours, called from Rust.
 REFUSED: Any = object()
 """What :meth:`Validator.accepted_event` answers for a body it does not accept."""
+
+# jsonschema-rs's own checkers for these agree with ours on the edge cases
+# tested in tests/test_formats.py; the rest are ours, called from Rust.
 _RS_BUILTIN_FORMATS = frozenset({"uuid", "date-time", "date", "time", "uri", "uri-reference"})
 
 Headers = Mapping[str, str] | Iterable[tuple[str, str]]
