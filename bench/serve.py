@@ -139,7 +139,7 @@ def validating_app() -> Callable[[dict[str, Any], Callable[..., Any]], list[byte
 def _serve_on_werkzeug(name: str) -> None:
     from werkzeug.serving import WSGIRequestHandler, make_server
 
-    from lineage_contract.serve import settle_heap
+    from lineage_contract.mock._serving import settle_heap
 
     class Quiet(WSGIRequestHandler):
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -328,7 +328,7 @@ def scenarios(journal_dir: Path) -> dict[str, Callable[[], Running]]:
                 "--no-control-socket",
                 "--log-level",
                 "warning",
-                "lineage_contract.serve:app_from_env()",
+                "lineage_contract.mock:app_from_env()",
             ],
             port=port,
             env={"LINEAGE_CONTRACT_JOURNAL": str(journal)},
@@ -602,7 +602,7 @@ def _median(parts: list[Result]) -> Result:
 
 
 def journal_count(journal: Path) -> int:
-    from lineage_contract.journal import SqliteJournal
+    from lineage_contract.mock._journal import SqliteJournal
 
     with SqliteJournal(journal) as records:
         return records.tally(valid=True)

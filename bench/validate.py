@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lineage_contract import Validator
-from lineage_contract.reference import Reference
+from lineage_contract.testing.reference import Reference
 
 PATH = "/api/v1/lineage"
 HEADERS = {"Authorization": "Bearer bench-token", "Content-Type": "application/json"}

@@ -13,7 +13,7 @@ The public surface:
   :class:`ContractError` for an unusable document, :class:`InvalidEvent` for a
   payload that broke the contract.
 
-The mock server (``lineage_contract.server``), the Hypothesis strategies
+The mock server (``lineage_contract.mock._app``), the Hypothesis strategies
 (``lineage_contract.strategies``) and the pytest plugin live in their own
 modules, imported on demand.
 """
@@ -25,16 +25,21 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .errors import ContractError, InvalidEvent, LineageContractError
-from .report import Kind, Report, Violation
 
 if TYPE_CHECKING:
     from .contract import Contract
-    from .validator import Validator
+    from .validation import Kind, Report, Validator, Violation
 
 # The pytest plugin imports this package in every pytest session of anyone who
 # installs the kit: the engines (jsonschema, jsonschema-rs, openapi tooling)
 # load on first use, not on import.
-_LAZY = {"Contract": ".contract", "Validator": ".validator"}
+_LAZY = {
+    "Contract": ".contract",
+    "Kind": ".validation",
+    "Report": ".validation",
+    "Validator": ".validation",
+    "Violation": ".validation",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -61,7 +66,7 @@ __all__ = [
 
 @functools.cache
 def _default_validator() -> Validator:
-    from .validator import Validator
+    from .validation import Validator
 
     return Validator()
 

@@ -49,10 +49,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .contract import Contract
-    from .journal import Record
-    from .server import MockServer
-    from .validator import Validator
+    from .contract._document import Contract
+    from .mock import MockServer
+    from .mock._journal import Record
+    from .validation._validator import Validator
 
 SPEC_OPTION = "lineage_spec"
 MARKER = "lineage"
@@ -122,14 +122,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @pytest.fixture(scope="session")
 def lineage_contract(pytestconfig: pytest.Config) -> Contract:
     """The contract the session tests against (``--lineage-spec`` or the bundled one)."""
-    from .contract import Contract
+    from .contract._document import Contract
 
     return Contract.load(spec_path(pytestconfig))
 
 
 @pytest.fixture(scope="session")
 def lineage_validator(lineage_contract: Contract) -> Validator:
-    from .validator import Validator
+    from .validation._validator import Validator
 
     return Validator(lineage_contract)
 
@@ -139,7 +139,7 @@ def lineage_validator(lineage_contract: Contract) -> Validator:
 
 @pytest.fixture(scope="session")
 def lineage_server_options() -> dict[str, Any]:
-    """Extra :func:`~lineage_contract.server.create_app` options; override to change them."""
+    """Extra :func:`~lineage_contract.mock._app.create_app` options; override to change them."""
     return {}
 
 
@@ -148,7 +148,7 @@ def lineage_session_server(
     lineage_contract: Contract, lineage_server_options: dict[str, Any]
 ) -> Iterator[MockServer]:
     """The running mock, one per session (per xdist worker: port 0, so no clash)."""
-    from .server import MockServer
+    from .mock import MockServer
 
     options = {"tokens": (secrets.token_urlsafe(24),), **lineage_server_options}
     server = MockServer(host="127.0.0.1", port=0, contract=lineage_contract, **options)
@@ -246,7 +246,7 @@ class LineageServer:
 
     def post(self, payload: Any, *, headers: Mapping[str, str] | None = None) -> tuple[int, Any]:
         """POST ``payload`` (JSON-encoded unless bytes) with the token; return (status, body)."""
-        from .payload import PayloadError, parse_json
+        from .validation._payload import PayloadError, parse_json
 
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         request = urllib.request.Request(
@@ -278,14 +278,14 @@ class LineageServer:
     ) -> list[Any]:
         """Fail unless ``count`` received events (default: at least one) match ``expected``.
 
-        Partial matching (see :mod:`lineage_contract.assertions`): only the keys in
+        Partial matching (see :mod:`lineage_contract.testing._assertions`): only the keys in
         ``expected`` are compared; placeholders and patterns allowed. ``valid``
         picks the events looked at: accepted ones (True, the default), those that
         broke the contract (False) or both (None; matched invalid ones count as
         read). ``timeout`` keeps trying that long, for clients that send later.
         Returns the matching events; on failure shows the closest one, key by key.
         """
-        from .assertions import assert_received
+        from .testing._assertions import assert_received
 
         __tracebackhide__ = True
         deadline = time.monotonic() + timeout
@@ -323,7 +323,7 @@ class LineageServer:
         Event time must never go back. Where type, run id and time live is read
         from the contract. Returns the run's events.
         """
-        from .assertions import assert_run_lifecycle
+        from .testing._assertions import assert_run_lifecycle
 
         __tracebackhide__ = True
         return assert_run_lifecycle(self.events, run_id, contract=self.contract)

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from lineage_contract import cli
-from lineage_contract import sources as src
+from lineage_contract.files import _sources as src
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
@@ -528,7 +528,7 @@ def test_plugged_subcommands(
     if source is not None:
         (tmp_path / f"{module}.py").write_text(source)
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(cli, "PLUGGED", {"fake": (module, "a fake subcommand")})
+    monkeypatch.setattr(cli, "COMMANDS", {"fake": (module, "a fake subcommand")})
     monkeypatch.delitem(sys.modules, module, raising=False)
     status, out, err = run(capsys, *argv)
     assert status == code
@@ -538,7 +538,7 @@ def test_plugged_subcommands(
 def test_absent_plugin_is_not_listed(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "PLUGGED", {"ghost": ("lc_no_such_module", "haunts")})
+    monkeypatch.setitem(cli.COMMANDS, "ghost", ("lc_no_such_module", "haunts"))
     status, out, _ = run(capsys, "--help")
     assert status == 0
     assert "ghost" not in out

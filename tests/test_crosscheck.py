@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lineage_contract import Kind, Validator
-from lineage_contract.reference import Reference
+from lineage_contract.testing.reference import Reference
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"

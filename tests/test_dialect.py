@@ -1,4 +1,4 @@
-"""The OAS 3.0 schema dialect, translated for each engine: lineage_contract.dialect.
+"""The OAS 3.0 schema dialect, translated for each engine: lineage_contract.contract._dialect.
 
 Each rule is checked through the Validator (fast verdict and explanation) on a
 variant of the bundled document, and against openapi-core as the reference.
@@ -15,17 +15,17 @@ import jsonschema
 import pytest
 
 from lineage_contract import Contract, Validator
-from lineage_contract.dialect import (
+from lineage_contract.contract._dialect import (
     Direction,
     Target,
     document_pointer,
     schema_location,
     translate_schema,
 )
-from lineage_contract.explain import violations
-from lineage_contract.formats import CHECKERS
-from lineage_contract.reference import Reference
-from lineage_contract.report import unpointer
+from lineage_contract.contract._formats import CHECKERS
+from lineage_contract.contract._pointers import unpointer
+from lineage_contract.testing.reference import Reference
+from lineage_contract.validation._explain import violations
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED: dict[str, Any] = json.loads((ROOT / "openapi.json").read_text())

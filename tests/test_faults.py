@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from lineage_contract.faults import Fault, FaultError, Faults, SharedFaults, parse_fault
-from lineage_contract.journal import SqliteJournal
+from lineage_contract.mock._faults import Fault, FaultError, Faults, SharedFaults, parse_fault
+from lineage_contract.mock._journal import SqliteJournal
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from typing import Any
 import jsonschema_rs
 import pytest
 
-from lineage_contract import validator
-from lineage_contract.formats import CHECKERS, INTEGER_RANGES
+from lineage_contract.contract._formats import CHECKERS, INTEGER_RANGES
+from lineage_contract.validation import _validator as validator
 
 U = "0190d3a4-6c1e-7b8a-9f3d-2e4c5a6b7c8d"
 

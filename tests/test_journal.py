@@ -12,8 +12,8 @@ from typing import Any
 import orjson
 import pytest
 
-import lineage_contract.journal as journal_module
-from lineage_contract.journal import (
+import lineage_contract.mock._journal as journal_module
+from lineage_contract.mock._journal import (
     Journal,
     JournalTimeout,
     MemoryJournal,
@@ -22,7 +22,7 @@ from lineage_contract.journal import (
     open_journal,
     records_json,
 )
-from lineage_contract.payload import parse_json
+from lineage_contract.validation._payload import parse_json
 
 RUN_A = "0190d3a4-6c1e-7b8a-9f3d-2e4c5a6b7c8d"
 RUN_B = "0190d3a4-6c1e-7b8a-9f3d-2e4c5a6b7c8e"

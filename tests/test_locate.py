@@ -9,8 +9,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lineage_contract.locate import json_offset, json_position, line_col, yaml_position
-from lineage_contract.report import pointer
+from lineage_contract.contract._pointers import pointer
+from lineage_contract.files._locate import json_offset, json_position, line_col, yaml_position
 
 PRETTY = json.dumps(
     {

@@ -15,7 +15,7 @@ from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
 from openlineage.client.transport.http import HttpConfig, HttpTransport
 
-from lineage_contract.server import MockServer
+from lineage_contract.mock import MockServer
 
 TOKEN = "client-secret"
 

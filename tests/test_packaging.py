@@ -47,7 +47,8 @@ def test_wheel_is_typed(wheel: Path) -> None:
         names = set(archive.namelist())
     assert "lineage_contract/py.typed" in names
     assert "lineage_contract/__init__.py" in names
-    assert "lineage_contract/reference.py" in names
+    for part in ("contract", "validation", "mock", "strategies", "files", "testing", "cli"):
+        assert f"lineage_contract/{part}/__init__.py" in names
     assert not any(name.startswith(("tests/", "fixtures/", "bench/")) for name in names)
 
 
@@ -65,7 +66,7 @@ def test_the_installed_wheel_finds_its_contract(wheel: Path, tmp_path: Path) -> 
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(tmp_path)
     code = (
-        "from lineage_contract.contract import bundled_document_path as p;"
+        "from lineage_contract.contract._document import bundled_document_path as p;"
         "import sys; path = p(); print(path); sys.exit(0 if path.is_file() else 1)"
     )
     result = subprocess.run(

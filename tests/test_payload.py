@@ -1,4 +1,4 @@
-"""Strict JSON parsing and capped gzip decoding: lineage_contract.payload."""
+"""Strict JSON parsing and capped gzip decoding: lineage_contract.validation._payload."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from lineage_contract import Kind
-from lineage_contract.payload import PayloadError, gunzip, parse_json
+from lineage_contract.validation._payload import PayloadError, gunzip, parse_json
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ import orjson
 import pytest
 
 from lineage_contract import Contract, Kind, Violation
-from lineage_contract.dialect import Direction
+from lineage_contract.contract._dialect import Direction
 from lineage_contract.errors import LineageContractError
-from lineage_contract.problems import (
+from lineage_contract.mock._problems import (
     PROBLEM_JSON,
     Answers,
     BadRequest,

@@ -313,7 +313,7 @@ def test_a_misused_marker_is_reported(pytester: pytest.Pytester) -> None:
 def test_importing_the_plugin_starts_and_imports_nothing_heavy() -> None:
     code = (
         "import sys, threading, lineage_contract.pytest_plugin\n"
-        "heavy = {'hypothesis', 'lineage_contract.server', 'lineage_contract.strategies',"
+        "heavy = {'hypothesis', 'lineage_contract.mock', 'lineage_contract.strategies',"
         " 'werkzeug.serving'}\n"
         "print(sorted(heavy & set(sys.modules)), threading.active_count())\n"
     )

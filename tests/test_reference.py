@@ -1,4 +1,4 @@
-"""openapi-core as the independent judge: lineage_contract.reference."""
+"""openapi-core as the independent judge: lineage_contract.testing.reference."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from lineage_contract import Contract
-from lineage_contract.reference import Finding, Reference
+from lineage_contract.testing.reference import Finding, Reference
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 PATH = "/api/v1/lineage"

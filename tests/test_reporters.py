@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from lineage_contract import Kind, Violation
-from lineage_contract.reporters import (
+from lineage_contract.cli._reporters import (
     REPORTERS,
     GitHubReporter,
     JsonReporter,
@@ -20,7 +20,7 @@ from lineage_contract.reporters import (
     describe,
     where,
 )
-from lineage_contract.sources import Outcome, Placed
+from lineage_contract.files._sources import Outcome, Placed
 
 MISSING = Violation(Kind.SCHEMA, "required", "required property 'runId' is missing", "/run/runId")
 ENUM = Violation(Kind.SCHEMA, "enum", '"DONE" is not one of: START', "/eventType")

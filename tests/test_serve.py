@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from lineage_contract.serve import app_from_env
+from lineage_contract.mock import app_from_env
 
 ROOT = Path(__file__).resolve().parents[1]
 needs_granian = pytest.mark.skipif(
@@ -379,7 +379,7 @@ def test_gunicorn_runs_the_factory(tmp_path: Path) -> None:
             "-b",
             f"127.0.0.1:{port}",
             "--no-control-socket",
-            "lineage_contract.serve:app_from_env()",
+            "lineage_contract.mock:app_from_env()",
         ],
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,

@@ -17,12 +17,12 @@ import pytest
 from werkzeug.test import Client
 
 from lineage_contract import Contract
-from lineage_contract.dialect import Direction
-from lineage_contract.faults import SharedFaults
-from lineage_contract.journal import JournalTimeout, MemoryJournal, SqliteJournal
-from lineage_contract.problems import PROBLEM_JSON
-from lineage_contract.reference import Reference
-from lineage_contract.server import MockApp, MockServer, create_app
+from lineage_contract.contract._dialect import Direction
+from lineage_contract.mock import MockApp, MockServer, create_app
+from lineage_contract.mock._faults import SharedFaults
+from lineage_contract.mock._journal import JournalTimeout, MemoryJournal, SqliteJournal
+from lineage_contract.mock._problems import PROBLEM_JSON
+from lineage_contract.testing.reference import Reference
 
 ROOT = Path(__file__).resolve().parents[1]
 PATH = "/api/v1/lineage"

@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 import yaml
 
-from lineage_contract import Kind, Validator, json_stream, parallel
-from lineage_contract.sources import InputError, Judge, Outcome, Source, expand, kind_of
+from lineage_contract import Kind, Validator
+from lineage_contract.files import _json_stream as json_stream
+from lineage_contract.files import _parallel as parallel
+from lineage_contract.files._sources import InputError, Judge, Outcome, Source, expand, kind_of
 
 VALID: dict[str, Any] = {
     "eventType": "START",

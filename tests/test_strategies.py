@@ -419,7 +419,7 @@ def test_lifecycles_are_one_run_in_order(events: list[Any]) -> None:
 
 
 def test_lifecycles_satisfy_the_kits_lifecycle_assertion() -> None:
-    assertions = pytest.importorskip("lineage_contract.assertions")
+    assertions = pytest.importorskip("lineage_contract.testing._assertions")
     for events in sample(run_lifecycles(), 40):
         assertions.assert_run_lifecycle(events, events[0]["run"]["runId"], contract=CONTRACT)
 
@@ -456,7 +456,7 @@ def test_the_package_imports_without_hypothesis() -> None:
     code = (
         "import sys\n"
         "sys.modules['hypothesis'] = None\n"
-        "import lineage_contract, lineage_contract.generate\n"
+        "import lineage_contract, lineage_contract.cli._generate\n"
         "assert lineage_contract.is_valid(b'{}') is False\n"
         "print('ok')\n"
     )

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from lineage_contract.assertions import (
+from lineage_contract.testing._assertions import (
     ABSENT,
     ANY,
     ANY_DATETIME,
@@ -24,7 +24,7 @@ from lineage_contract.assertions import (
     format_differences,
     match,
 )
-from lineage_contract.templates import from_template
+from lineage_contract.testing._templates import from_template
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 TEMPLATED = CORPUS / "openlineage-templated"

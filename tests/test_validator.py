@@ -1,4 +1,4 @@
-"""Judging payloads and requests: lineage_contract.validator.
+"""Judging payloads and requests: lineage_contract.validation._validator.
 
 One test per rule of the document (required fields at every level, each type,
 the enum, each format, facets' _producer/_schemaURL wherever facets live,
@@ -27,8 +27,8 @@ from lineage_contract import (
     Validator,
     Violation,
 )
-from lineage_contract.report import unpointer
-from lineage_contract.validator import REFUSED, bearer_token
+from lineage_contract.contract._pointers import unpointer
+from lineage_contract.validation._validator import REFUSED, bearer_token
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"

@@ -1,0 +1,373 @@
+"""Output formats of ``lineage-contract validate``: text, json, junit, github; and a progress line.
+
+A reporter is told, in order, when a file begins, each event's outcome, a file
+that could not be read, and the summary at the end. Text and GitHub annotations
+are written as they come (a big file shows its first problems at once); JSON and
+JUnit need the totals, so they are written at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TextIO
+
+from ..files._sources import Outcome, Placed
+from ..validation._report import Kind
+
+
+@dataclass(slots=True)
+class Summary:
+    """Running totals over every input."""
+
+    files: int = 0
+    events: int = 0
+    valid: int = 0
+    invalid: int = 0
+    unreadable: int = 0
+
+    def add(self, outcome: Outcome) -> None:
+        self.events += 1
+        if outcome.valid:
+            self.valid += 1
+        else:
+            self.invalid += 1
+
+    @property
+    def exit_code(self) -> int:
+        """0 all valid, 1 some invalid, 2 some input could not be read."""
+        if self.unreadable:
+            return 2
+        return 1 if self.invalid else 0
+
+    def line(self) -> str:
+        files = _plural(self.files, "file")
+        text = (
+            f"{_plural(self.events, 'event')}, {self.valid:,} valid, "
+            f"{self.invalid:,} invalid in {files}"
+        )
+        if self.unreadable:
+            text += f", {self.unreadable:,} unreadable"
+        return text
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "files": self.files,
+            "events": self.events,
+            "valid": self.valid,
+            "invalid": self.invalid,
+            "unreadable": self.unreadable,
+        }
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def where(name: str, placed: Placed) -> str:
+    """``file:line:col`` as far as it is known."""
+    parts = [name]
+    if placed.line is not None:
+        parts.append(str(placed.line))
+        if placed.column is not None:
+            parts.append(str(placed.column))
+    return ":".join(parts)
+
+
+def describe(placed: Placed) -> str:
+    """``pointer: message [keyword]``; syntax errors have no pointer to show."""
+    v = placed.violation
+    if v.kind is Kind.SCHEMA or v.pointer:
+        return f"{v.pointer or '(root)'}: {v.message} [{v.keyword}]"
+    return f"{v.message} [{v.keyword}]"
+
+
+class Reporter:
+    """Base reporter: ignores everything. ``quiet`` counts ``-q`` flags."""
+
+    name: ClassVar[str] = ""
+
+    def __init__(self, out: TextIO, *, quiet: int = 0) -> None:
+        self.out = out
+        self.quiet = quiet
+
+    def begin(self, source: str) -> None:
+        """A file starts."""
+
+    def outcome(self, outcome: Outcome) -> None:
+        """One event was judged."""
+
+    def unreadable(self, source: str, message: str) -> None:
+        """A file could not be read at all (the message also goes to stderr)."""
+
+    def end(self, source: str) -> None:
+        """A file is done."""
+
+    def finish(self, summary: Summary) -> None:
+        """Every file is done."""
+
+
+class TextReporter(Reporter):
+    """``file:line:col: pointer: message [keyword]`` per violation, then a summary line.
+
+    ``-q`` drops the summary, ``-qq`` prints nothing (the exit status says it all).
+    """
+
+    name = "text"
+
+    def outcome(self, outcome: Outcome) -> None:
+        if outcome.valid or self.quiet >= 2:
+            return
+        for placed in outcome.problems:
+            self.out.write(f"{where(outcome.source, placed)}: {describe(placed)}\n")
+
+    def finish(self, summary: Summary) -> None:
+        if not self.quiet:
+            self.out.write(summary.line() + "\n")
+        self.out.flush()
+
+
+class GitHubReporter(Reporter):
+    """GitHub Actions workflow commands: one ``::error`` annotation per violation."""
+
+    name = "github"
+
+    def outcome(self, outcome: Outcome) -> None:
+        for placed in outcome.problems:
+            properties = {"file": outcome.source}
+            if placed.line is not None:
+                properties["line"] = str(placed.line)
+                if placed.column is not None:
+                    properties["col"] = str(placed.column)
+            properties["title"] = f"lineage contract: {placed.violation.keyword}"
+            self.out.write(annotation("error", describe(placed), properties) + "\n")
+
+    def unreadable(self, source: str, message: str) -> None:
+        self.out.write(annotation("error", message, {"file": source}) + "\n")
+
+    def finish(self, summary: Summary) -> None:
+        if not self.quiet:
+            self.out.write(summary.line() + "\n")
+        self.out.flush()
+
+
+def annotation(level: str, message: str, properties: dict[str, str]) -> str:
+    """A workflow command line, escaped as the Actions runner unescapes it."""
+    props = ",".join(f"{k}={_escape_property(v)}" for k, v in properties.items())
+    head = f"{level} {props}" if props else level
+    return f"::{head}::{_escape_data(message)}"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+@dataclass(slots=True)
+class _FileResult:
+    name: str
+    events: int = 0
+    invalid: int = 0
+    failures: list[Outcome] = field(default_factory=list)
+    error: str | None = None
+
+
+class _Collecting(Reporter):
+    """Keeps per-file counts and the failed events for a report written at the end."""
+
+    def __init__(self, out: TextIO, *, quiet: int = 0) -> None:
+        super().__init__(out, quiet=quiet)
+        self.files: list[_FileResult] = []
+
+    def begin(self, source: str) -> None:
+        self.files.append(_FileResult(source))
+
+    def outcome(self, outcome: Outcome) -> None:
+        current = self.files[-1]
+        current.events += 1
+        if not outcome.valid:
+            current.invalid += 1
+            current.failures.append(outcome)
+        self.on_event(outcome)
+
+    def on_event(self, outcome: Outcome) -> None:
+        pass
+
+    def unreadable(self, source: str, message: str) -> None:
+        if not self.files or self.files[-1].name != source:
+            self.begin(source)
+        self.files[-1].error = message
+
+
+class JsonReporter(_Collecting):
+    """One JSON document: the summary, and per file its counts and failed events."""
+
+    name = "json"
+
+    def finish(self, summary: Summary) -> None:
+        document: dict[str, Any] = {
+            "valid": summary.exit_code == 0,
+            "summary": summary.to_dict(),
+            "files": [self._file(f) for f in self.files],
+        }
+        json.dump(document, self.out, ensure_ascii=False, indent=2)
+        self.out.write("\n")
+        self.out.flush()
+
+    @staticmethod
+    def _file(result: _FileResult) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "file": result.name,
+            "events": result.events,
+            "valid": result.events - result.invalid,
+            "invalid": result.invalid,
+            "failures": [
+                {
+                    "index": o.index,
+                    "line": o.line,
+                    "column": o.column,
+                    "violations": [
+                        {**p.violation.to_dict(), "line": p.line, "column": p.column}
+                        for p in o.problems
+                    ],
+                }
+                for o in result.failures
+            ],
+        }
+        if result.error is not None:
+            data["error"] = result.error
+        return data
+
+
+class JUnitReporter(_Collecting):
+    """JUnit XML: a test suite per file, a test case per event, a failure per invalid one."""
+
+    name = "junit"
+
+    def __init__(self, out: TextIO, *, quiet: int = 0) -> None:
+        super().__init__(out, quiet=quiet)
+        self._cases: list[ET.Element] = []
+        self._suites: list[ET.Element] = []
+        self._open = False
+
+    def begin(self, source: str) -> None:
+        self._close_suite()
+        super().begin(source)
+        self._open = True
+
+    def on_event(self, outcome: Outcome) -> None:
+        case = ET.Element("testcase", classname=outcome.source, name=_case_name(outcome))
+        if not outcome.valid:
+            first = outcome.problems[0]
+            failure = ET.SubElement(
+                case, "failure", message=describe(first), type=first.violation.keyword
+            )
+            failure.text = "\n".join(
+                f"{where(outcome.source, p)}: {describe(p)}" for p in outcome.problems
+            )
+        self._cases.append(case)
+
+    def unreadable(self, source: str, message: str) -> None:
+        if not self._open:
+            self.begin(source)
+        super().unreadable(source, message)
+        case = ET.Element("testcase", classname=source, name="read")
+        ET.SubElement(case, "error", message=message, type="unreadable")
+        self._cases.append(case)
+
+    def end(self, source: str) -> None:
+        self._close_suite()
+
+    def _close_suite(self) -> None:
+        if not self._open:
+            return
+        self._open = False
+        result = self.files[-1]
+        suite = ET.Element(
+            "testsuite",
+            name=result.name,
+            tests=str(len(self._cases)),
+            failures=str(result.invalid),
+            errors=str(int(result.error is not None)),
+            skipped="0",
+        )
+        suite.extend(self._cases)
+        self._suites.append(suite)
+        self._cases = []
+
+    def finish(self, summary: Summary) -> None:
+        self._close_suite()
+        root = ET.Element(
+            "testsuites",
+            name="lineage-contract validate",
+            tests=str(summary.events + summary.unreadable),
+            failures=str(summary.invalid),
+            errors=str(summary.unreadable),
+        )
+        root.extend(self._suites)
+        ET.indent(root)
+        self.out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+        self.out.write(ET.tostring(root, encoding="unicode"))
+        self.out.write("\n")
+        self.out.flush()
+
+
+def _case_name(outcome: Outcome) -> str:
+    name = f"event {outcome.index + 1}"
+    return f"{name} (line {outcome.line})" if outcome.line is not None else name
+
+
+REPORTERS: dict[str, type[Reporter]] = {
+    r.name: r for r in (TextReporter, JsonReporter, JUnitReporter, GitHubReporter)
+}
+
+
+class ProgressLine:
+    """A one-line progress display on a terminal: bytes done, share, speed, current file.
+
+    Redrawn at most ten times a second, so that it costs nothing next to the work.
+    """
+
+    def __init__(self, stream: TextIO, total: int | None) -> None:
+        self.stream = stream
+        self.total = total
+        self.base = 0
+        self.done = 0
+        self.name = ""
+        self.started = time.monotonic()
+        self.drawn = 0.0
+        self.shown = False
+
+    def start(self, name: str, size: int | None) -> None:
+        self.base += self.done
+        self.done = 0
+        self.name = name
+
+    def __call__(self, done: int) -> None:
+        self.done = done
+        now = time.monotonic()
+        if now - self.drawn < 0.1:
+            return
+        self.drawn = now
+        read = self.base + done
+        elapsed = max(now - self.started, 1e-6)
+        parts = [f"{read / 1e6:,.1f}"]
+        if self.total:
+            parts[0] += f"/{self.total / 1e6:,.1f} MB {min(100, 100 * read // self.total):3d}%"
+        else:
+            parts[0] += " MB"
+        parts.append(f"{read / 1e6 / elapsed:,.0f} MB/s")
+        parts.append(self.name[-40:])
+        self.stream.write("\r\x1b[K" + "  ".join(parts))
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()

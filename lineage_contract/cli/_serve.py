@@ -1,0 +1,120 @@
+"""``lineage-contract serve``: run the mock server from the command line.
+
+One process serves with werkzeug's threaded server; ``--workers N`` runs N
+worker processes under granian sharing one SQLite journal (see
+:mod:`lineage_contract.mock`). ``listening on http://HOST:PORT`` is printed on
+stdout once connections are accepted, one line per request goes to stderr, and
+SIGINT or SIGTERM stops the server with status 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..mock._serving import (
+    ServeOptions,
+    Stop,
+    Stopped,
+    error_status,
+    serve_threaded,
+    serve_workers,
+)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the ``serve`` options to ``parser``."""
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=_port, default=0, help="port to bind; 0 picks a free one (default)"
+    )
+    parser.add_argument(
+        "--token",
+        dest="tokens",
+        action="append",
+        default=[],
+        metavar="T",
+        help="accept only this bearer token (repeatable); by default any non-empty token",
+    )
+    parser.add_argument(
+        "--journal",
+        type=Path,
+        metavar="PATH",
+        help="keep the journal in this SQLite file (survives restarts; shared by workers)",
+    )
+    parser.add_argument(
+        "--spec", type=Path, metavar="PATH", help="OpenAPI document (default: the bundled one)"
+    )
+    parser.add_argument(
+        "--invalid-status",
+        type=_status,
+        default=422,
+        metavar="N",
+        help="status for a body that breaks the schema (default 422)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=0,
+        metavar="N",
+        help="serve with N worker processes under granian (needs lineage-contract[serve])",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no log line per request on stderr")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until SIGINT or SIGTERM; 0 on a clean stop, 2 for an unusable option."""
+    tokens: list[str] = list(args.tokens or [])
+    bad = [t for t in tokens if not t or any(c.isspace() or c == "," for c in t)]
+    if bad:
+        return _usage(f"a token cannot be empty nor hold spaces or commas: {bad[0]!r}")
+    options = ServeOptions(
+        host=args.host,
+        port=args.port,
+        tokens=tuple(tokens),
+        journal=args.journal,
+        spec=args.spec,
+        invalid_status=args.invalid_status,
+    )
+    # Signals from here on stop cleanly, also while the contract is still loading.
+    stop = Stop.on_signals()
+    try:
+        if args.workers:
+            return serve_workers(options, args.workers, quiet=args.quiet)
+        return serve_threaded(options, stop, quiet=args.quiet)
+    except Stopped:
+        return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m lineage_contract.mock._serving``: the same as ``lineage-contract serve``."""
+    parser = argparse.ArgumentParser(prog="lineage-contract serve", description=__doc__)
+    configure(parser)
+    return run(parser.parse_args(argv))
+
+
+def _usage(message: str) -> int:
+    print(f"lineage-contract serve: {message}", file=sys.stderr, flush=True)
+    return 2
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port out of range: {value}")
+    return value
+
+
+def _status(text: str) -> int:
+    try:
+        return error_status(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _workers(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"workers must be 0 or more: {value}")
+    return value

@@ -1,0 +1,130 @@
+"""``lineage-contract validate``: judge every event in payload files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+from ._errors import PROG, fail, one_line
+
+FORMATS = ("text", "json", "junit", "github")
+
+_DESCRIPTION = (
+    "Validate every event in the given files against the contract.\n\n"
+    "  .json           one event, or an array of events\n"
+    "  .jsonl .ndjson  one event per line\n"
+    "  .yaml .yml      one event (or a list of events) per document\n"
+    "  *.gz            any of the above, gzipped\n"
+    "  DIRECTORY       every such file under it, in sorted order\n"
+    "  -               standard input (JSON or JSON Lines, gzipped or not)\n\n"
+    "Each violation is shown as file:line:col, its JSON pointer and a message.\n"
+    "Exit status: 0 all valid, 1 some invalid, 2 usage error or unreadable input."
+)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = _DESCRIPTION
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="payload files or directories; - reads standard input",
+    )
+    parser.add_argument(
+        "-f", "--format", choices=FORMATS, default="text", help="output format (default: text)"
+    )
+    parser.add_argument(
+        "--spec",
+        metavar="PATH",
+        help="OpenAPI 3.0 document (JSON or YAML) to validate against (default: the bundled one)",
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="count",
+        default=0,
+        help="text: no summary line; twice: no output at all, only the exit status",
+    )
+    parser.add_argument(
+        "-o", "--output", metavar="PATH", help="write the report to PATH instead of stdout"
+    )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=_positive,
+        metavar="N",
+        help="worker processes for big JSON Lines files (default: one per CPU)",
+    )
+    parser.add_argument(
+        "--no-progress", action="store_true", help="no progress line, even on a terminal"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..contract._document import Contract
+    from ..errors import ContractError
+    from ..files._sources import InputError, Judge, expand
+    from ..validation._validator import Validator
+    from ._reporters import REPORTERS, ProgressLine, Summary
+
+    try:
+        validator = Validator(Contract.load(args.spec))
+    except ContractError as exc:
+        return fail(str(exc))
+    try:
+        sources = expand(args.paths)
+    except InputError as exc:
+        return fail(str(exc))
+    try:
+        out: TextIO = (
+            open(args.output, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+            if args.output
+            else sys.stdout
+        )
+    except OSError as exc:
+        return fail(f"cannot write {args.output}: {exc.strerror or exc}")
+    reporter = REPORTERS[args.format](out, quiet=args.quiet)
+    progress = None
+    if not args.quiet and not args.no_progress and sys.stderr.isatty():
+        sizes = [s.size for s in sources]
+        total = None if None in sizes else sum(s or 0 for s in sizes)
+        progress = ProgressLine(sys.stderr, total)
+    summary = Summary()
+    try:
+        with Judge(validator, spec=args.spec, jobs=args.jobs) as judge:
+            for source in sources:
+                summary.files += 1
+                reporter.begin(source.name)
+                if progress is not None:
+                    progress.start(source.name, source.size)
+                try:
+                    for outcome in judge.outcomes(source, progress):
+                        summary.add(outcome)
+                        reporter.outcome(outcome)
+                except InputError as exc:
+                    summary.unreadable += 1
+                    if progress is not None:
+                        progress.close()
+                    sys.stderr.write(f"{PROG}: error: {one_line(str(exc))}\n")
+                    reporter.unreadable(source.name, str(exc))
+                reporter.end(source.name)
+        if progress is not None:
+            progress.close()
+        reporter.finish(summary)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    return summary.exit_code
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value

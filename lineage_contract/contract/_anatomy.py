@@ -1,0 +1,203 @@
+"""Where a contract's events keep their type, time, run and job.
+
+The journal files records by run and job, the assertions follow a run's
+lifecycle and the strategies draw lifecycles: all ask the same question of the
+request schema, and all get the answer here, read from the schema rather than
+from field names written in code:
+
+* the **event type** is the shallowest ``enum`` property holding ``START`` and a
+  terminal state (the lifecycle states are OpenLineage's semantics, not schema);
+* the **run id** is the shallowest ``uuid``-format property;
+* the **event time** is the shallowest ``date-time``-format property;
+* the **job** is a required object property whose required properties are all
+  plain strings (for OpenLineage: ``job.namespace`` and ``job.name``).
+
+Required properties win over optional ones at the same depth; only named
+properties are followed (not ``additionalProperties`` or array items), so a
+facet's fields never win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from ..errors import ContractError
+
+START: Final = "START"
+RUNNING: Final = "RUNNING"
+OTHER: Final = "OTHER"
+TERMINAL: Final = ("COMPLETE", "FAIL", "ABORT")
+
+Path = tuple[str, ...]
+_MAX_DEPTH = 8  # a recursive schema must not send the search down forever
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "<missing>"
+
+
+MISSING: Final = _Missing()
+
+
+@dataclass(frozen=True, slots=True)
+class Property:
+    path: Path
+    required: bool
+    schema: Mapping[str, Any]
+    """The property's schema with ``allOf`` members and lone branches merged in."""
+
+
+@dataclass(frozen=True, slots=True)
+class Anatomy:
+    """Paths (as property names from the event's root) of the lifecycle fields."""
+
+    event_type: Path | None
+    event_time: Path | None
+    run_id: Path | None
+    job: tuple[Path, ...]
+    states: tuple[str, ...] = ()
+    """The event type's enum, in the contract's order."""
+
+    @classmethod
+    def of(cls, request_schema: Mapping[str, Any]) -> Anatomy:
+        """Read from a request schema in JSON Schema 2020-12 (``Contract.request_schema``)."""
+        props = sorted(
+            properties(request_schema),
+            key=lambda p: (len(p.path), not p.required),
+        )
+
+        def first(test: Any) -> Property | None:
+            return next((p for p in props if test(p.schema)), None)
+
+        kind = first(
+            lambda s: (
+                isinstance(s.get("enum"), list)
+                and START in s["enum"]
+                and any(t in s["enum"] for t in TERMINAL)
+            )
+        )
+        time = first(lambda s: s.get("format") == "date-time")
+        run = first(lambda s: s.get("format") == "uuid")
+        job: tuple[Path, ...] = ()
+        for prop in props:
+            if len(prop.path) != 1 or not prop.required or (run and run.path[0] == prop.path[0]):
+                continue
+            children = {p.path[-1]: p for p in props if p.path[:-1] == prop.path}
+            inner = [children[n] for n in prop.schema.get("required", ()) if n in children]
+            if inner and all(
+                p.schema.get("type") == "string" and "format" not in p.schema for p in inner
+            ):
+                job = tuple(p.path for p in inner)
+                break
+        return cls(
+            event_type=kind.path if kind else None,
+            event_time=time.path if time else None,
+            run_id=run.path if run else None,
+            job=job,
+            states=tuple(kind.schema["enum"]) if kind else (),
+        )
+
+    def require_lifecycle(self, source: str) -> None:
+        """Raise :class:`ContractError` unless runs can be followed in this contract."""
+        missing = [
+            what
+            for what, path in (
+                (f"event type ({START} and {'/'.join(TERMINAL)} in an enum)", self.event_type),
+                ("event time (date-time format)", self.event_time),
+                ("run id (uuid format)", self.run_id),
+            )
+            if path is None
+        ]
+        if missing:
+            raise ContractError(
+                f"{source}: no {', no '.join(missing)} property, needed to follow a run"
+            )
+
+    def run_of(self, event: Any) -> str | None:
+        value = get(event, self.run_id)
+        return value if isinstance(value, str) else None
+
+    def job_of(self, event: Any) -> str | None:
+        """``namespace/name`` (the job's required strings joined by ``/``)."""
+        parts = [get(event, path) for path in self.job]
+        for part in parts:
+            if not isinstance(part, str):
+                return None
+        return "/".join(parts) if parts else None
+
+
+def get(event: Any, path: Path | None) -> Any:
+    """The value at ``path`` in ``event``, or :data:`MISSING`."""
+    if path is None:
+        return MISSING
+    node = event
+    for part in path:
+        # A parsed event is made of dicts: tell them apart without an ABC check.
+        if not (type(node) is dict or isinstance(node, Mapping)) or part not in node:
+            return MISSING
+        node = node[part]
+    return node
+
+
+def properties(schema: Mapping[str, Any]) -> Iterator[Property]:
+    """Every named property reachable from ``schema``'s root, merged across ``allOf``."""
+    yield from _walk(schema, _merge(schema, schema, set()), (), True)
+
+
+def _walk(
+    root: Mapping[str, Any], node: Mapping[str, Any], path: Path, required: bool
+) -> Iterator[Property]:
+    if len(path) > _MAX_DEPTH:
+        return
+    if path:
+        yield Property(path, required, node)
+    needed = set(node.get("required", ()))
+    for name, sub in node.get("properties", {}).items():
+        yield from _walk(root, _merge(root, sub, set()), (*path, name), required and name in needed)
+
+
+def _merge(root: Mapping[str, Any], node: Any, seen: set[str]) -> Mapping[str, Any]:
+    """One view of a schema: refs followed, ``allOf`` members and lone branches merged."""
+    node = _deref(root, node, seen)
+    if not isinstance(node, Mapping):
+        return {}
+    members = list(node.get("allOf", ()))
+    for key in ("oneOf", "anyOf"):
+        if len(node.get(key, ())) == 1:
+            members.append(node[key][0])
+    if not members:
+        return node
+    merged: dict[str, Any] = {k: v for k, v in node.items() if k not in ("allOf", "oneOf", "anyOf")}
+    merged["properties"] = dict(node.get("properties", {}))
+    required = list(node.get("required", ()))
+    for member in members:
+        part = _merge(root, member, set(seen))
+        for key, value in part.items():
+            if key == "properties":
+                merged["properties"].update(value)
+            elif key == "required":
+                required.extend(r for r in value if r not in required)
+            else:
+                merged.setdefault(key, value)
+    merged["required"] = required
+    return merged
+
+
+def _deref(root: Mapping[str, Any], node: Any, seen: set[str]) -> Any:
+    while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
+        ref = node["$ref"]
+        if not ref.startswith("#/") or ref in seen:
+            return None
+        seen.add(ref)
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = (
+                target.get(part.replace("~1", "/").replace("~0", "~"), {})
+                if isinstance(target, Mapping)
+                else {}
+            )
+        node = target
+    return node

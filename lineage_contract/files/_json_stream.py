@@ -1,0 +1,254 @@
+"""JSON documents and sequences, decoded value by value from a buffered byte stream.
+
+A JSON array is judged element by element without loading the file whole; a
+syntax error is placed at the line and column where the decoder gave up.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Callable, Iterator
+from typing import IO, Any
+
+import orjson
+
+from ..validation._report import Kind, Violation
+from ..validation._validator import Validator
+from ._locate import json_offset, line_col
+from ._outcome import Outcome, Placed, empty_file, json_violation, judge_value
+
+READ_BYTES = 1024 * 1024
+
+
+class _Reject(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _Reject(f"not valid JSON: {name} (RFC 8259 has no NaN or Infinity)")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
+def _refused_at(buf: str, at: int) -> int:
+    """Where the constant the decoder refused stands (it cannot say itself); orjson can."""
+    try:
+        orjson.loads(buf[at:])
+    except orjson.JSONDecodeError as exc:
+        return at + exc.pos
+    return at
+
+
+_WS = " \t\n\r"
+# A syntax error this far before the end of what was read cannot be cured by reading more.
+_TRUNCATION_MARGIN = 16
+
+
+class _Text:
+    """Text decoded from a byte stream on demand, with line numbers for offsets in it."""
+
+    def __init__(self, stream: IO[bytes], tick: Callable[[], None] | None) -> None:
+        self.stream = stream
+        self.tick = tick
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.buf = ""
+        self.eof = False
+        self.bytes_read = 0
+        self.mark = 0
+        self.line = 1
+        self.line_start = 0
+        """Offset in ``buf`` where line ``line`` starts (negative once that part is dropped)."""
+
+    def more(self, want: int = 0) -> bool:
+        """Append at least one more piece of text; False at the end of the stream."""
+        while not self.eof:
+            data = self.stream.read(max(want, READ_BYTES))
+            pending = self.decoder.getstate()[0]
+            try:
+                text = self.decoder.decode(data, final=not data)
+            except UnicodeDecodeError as exc:
+                # The decoder's error positions count the bytes it held back from the last read.
+                self.buf += (pending + data)[: exc.start].decode("utf-8", "replace")
+                where = self.bytes_read - len(pending) + exc.start
+                raise _BadText(
+                    f"invalid UTF-8 at byte {where} (JSON must be UTF-8)", len(self.buf)
+                ) from None
+            self.bytes_read += len(data)
+            self.eof = not data
+            if self.tick is not None:
+                self.tick()
+            if text:
+                self.buf += text
+                return True
+        return False
+
+    def skip_ws(self, at: int) -> int:
+        """Offset of the next non-blank character from ``at``, or ``len(buf)`` at the end."""
+        while True:
+            buf = self.buf
+            while at < len(buf) and buf[at] in _WS:
+                at += 1
+            if at < len(buf) or not self.more():
+                return at
+
+    def position(self, at: int) -> tuple[int, int]:
+        """1-based line and column of offset ``at`` (never before the previous one asked)."""
+        buf = self.buf
+        newlines = buf.count("\n", self.mark, at)
+        if newlines:
+            self.line += newlines
+            self.line_start = buf.rfind("\n", self.mark, at) + 1
+        self.mark = at
+        return self.line, at - self.line_start + 1
+
+    def drop_before(self, at: int) -> int:
+        """Forget text before ``at`` once plenty is behind us; return ``at``'s new offset."""
+        if at < READ_BYTES or at < len(self.buf) // 2:
+            return at
+        self.position(at)
+        self.buf = self.buf[at:]
+        self.mark -= at
+        self.line_start -= at
+        return 0
+
+
+class _BadText(Exception):
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+def judge_json(
+    validator: Validator,
+    name: str,
+    stream: IO[bytes],
+    *,
+    sequence: bool = False,
+    tick: Callable[[], None] | None = None,
+) -> Iterator[Outcome]:
+    """A JSON document: one event, or an array whose elements are the events.
+
+    With ``sequence``, any number of JSON values may follow each other (JSON
+    Lines, concatenated JSON), each an event or an array of events.
+    """
+    text = _Text(stream, tick)
+    index = 0
+    at = 0
+    in_array = False
+    expect_comma = False
+    values = 0
+    try:
+        while True:
+            at = text.skip_ws(at)
+            if in_array:
+                if at >= len(text.buf):
+                    yield _syntax(name, index, text, at, "Expecting ',' delimiter or ']'")
+                    return
+                char = text.buf[at]
+                if char == "]":
+                    in_array = False
+                    expect_comma = False
+                    at += 1
+                    continue
+                if expect_comma:
+                    if char != ",":
+                        yield _syntax(name, index, text, at, "Expecting ',' delimiter")
+                        return
+                    at = text.skip_ws(at + 1)
+                    if at < len(text.buf) and text.buf[at] == "]":
+                        yield _syntax(name, index, text, at, "Expecting value (trailing comma)")
+                        return
+            else:
+                if at >= len(text.buf):
+                    if not values:
+                        yield empty_file(name, 0)
+                    return
+                if values and not sequence:
+                    yield _syntax(
+                        name,
+                        index,
+                        text,
+                        at,
+                        "Extra data after the JSON value (for one event per line, "
+                        "name the file .jsonl)",
+                    )
+                    return
+                values += 1
+                if text.buf[at] == "[":
+                    in_array = True
+                    expect_comma = False
+                    at += 1
+                    continue
+            at = text.drop_before(at)
+            outcome, at = _decode_event(validator, name, index, text, at)
+            yield outcome
+            if not outcome.valid and outcome.problems[0].violation.kind is Kind.JSON:
+                return
+            index += 1
+            expect_comma = in_array
+    except _BadText as exc:
+        line, column = text.position(max(text.mark, exc.offset))
+        yield Outcome(
+            name, index, line, column, (Placed(json_violation(exc.message), line, column),)
+        )
+
+
+def _decode_event(
+    validator: Validator, name: str, index: int, text: _Text, at: int
+) -> tuple[Outcome, int]:
+    want = READ_BYTES
+    while True:
+        buf = text.buf
+        try:
+            value, end = _DECODER.raw_decode(buf, at)
+        except json.JSONDecodeError as exc:
+            cut_short = exc.pos >= len(buf) - _TRUNCATION_MARGIN or exc.msg.startswith(
+                "Unterminated string"
+            )
+            if cut_short and not text.eof and text.more(want):
+                want *= 2
+                continue
+            return _syntax(name, index, text, exc.pos, exc.msg, start=at), len(buf)
+        except _Reject as exc:
+            return _syntax(
+                name, index, text, _refused_at(buf, at), str(exc), start=at, prefix=False
+            ), len(buf)
+        except RecursionError:
+            message = "nested too deeply to parse (more than about 1,000 levels)"
+            return _syntax(name, index, text, at, message, prefix=False), len(buf)
+        if end == len(buf) and not text.eof and text.more(want):
+            # A number may go on in the next read; decode it again with more text.
+            continue
+        break
+    line, column = text.position(at)
+    violations = judge_value(validator, value)
+    if not violations:
+        return Outcome(name, index, line, column), end
+    body = buf[at:end]
+    problems = tuple(
+        Placed(v, *line_col(body, json_offset(body, v.pointer), line, column)) for v in violations
+    )
+    return Outcome(name, index, line, column, problems), end
+
+
+def _syntax(
+    name: str,
+    index: int,
+    text: _Text,
+    at: int,
+    message: str,
+    *,
+    start: int | None = None,
+    prefix: bool = True,
+) -> Outcome:
+    event_line, event_column = text.position(start if start is not None else at)
+    line, column = text.position(max(at, text.mark))
+    # json's messages end in "... at" for the position it reports separately.
+    message = message.removesuffix(" starting at").removesuffix(" at")
+    if at >= len(text.buf) and text.eof:
+        message = f"{message} (the file ends here)"
+    violation = Violation(Kind.JSON, "json", f"not valid JSON: {message}" if prefix else message)
+    return Outcome(name, index, event_line, event_column, (Placed(violation, line, column),))

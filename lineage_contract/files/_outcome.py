@@ -1,0 +1,52 @@
+"""The verdict on each event of a source, and where in the file its violations are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..validation._report import Kind, Violation
+from ..validation._validator import Validator
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A violation and where it is in its file (None where that cannot be said)."""
+
+    violation: Violation
+    line: int | None = None
+    column: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The verdict on one event of a source."""
+
+    source: str
+    index: int
+    """0-based rank of the event in its source."""
+    line: int | None
+    """Where the event starts (1-based)."""
+    column: int | None = None
+    problems: tuple[Placed, ...] = ()
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
+def judge_value(validator: Validator, value: Any) -> tuple[Violation, ...]:
+    """Violations of an already parsed event."""
+    if isinstance(value, str | bytes | bytearray | memoryview):
+        # check() would take these for JSON text still to be parsed.
+        return tuple(validator.explain(value))
+    return validator.check(value).violations
+
+
+def empty_file(name: str, lines: int) -> Outcome:
+    message = "empty file: expected at least one event" if lines else "empty file: expected JSON"
+    return Outcome(name, 0, 1, 1, (Placed(json_violation(message), 1, 1),))
+
+
+def json_violation(message: str) -> Violation:
+    return Violation(Kind.JSON, "json", message)

@@ -1,0 +1,114 @@
+"""The worker side of big JSON Lines files: byte ranges cut at line boundaries.
+
+Each worker process opens the file itself, judges its range and sends back only
+what failed, with the lines where the valid events were.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import os
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO
+
+from ..contract._document import Contract
+from ..validation._validator import Validator
+from ._json_lines import judge_lines
+from ._outcome import Outcome
+
+
+def line_ranges(path: str, size: int, chunk: int) -> list[tuple[int, int]]:
+    """Byte ranges of about ``chunk`` bytes covering the file, each starting a line."""
+    bounds = [0]
+    with open(path, "rb") as file:
+        at = chunk
+        while at < size:
+            file.seek(at - 1)
+            file.readline()
+            at = file.tell()
+            if at >= size:
+                break
+            bounds.append(at)
+            at += chunk
+    bounds.append(size)
+    return list(itertools.pairwise(bounds))
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """What a worker sends back for a byte range: counts, failures, where the valid events were."""
+
+    lines: int
+    events: int
+    failed: tuple[Outcome, ...]
+    valid_lines: array[int]
+
+    def outcomes(self, name: str, line_base: int, index_base: int) -> Iterator[Outcome]:
+        failed = {outcome.index: outcome for outcome in self.failed}
+        valid = iter(self.valid_lines)
+        for index in range(self.events):
+            outcome = failed.get(index)
+            if outcome is None:
+                yield Outcome(name, index_base + index, next(valid) + line_base)
+            else:
+                yield _shifted(outcome, line_base, index_base)
+
+
+def _shifted(outcome: Outcome, line_base: int, index_base: int) -> Outcome:
+    problems = tuple(
+        dataclasses.replace(p, line=None if p.line is None else p.line + line_base)
+        for p in outcome.problems
+    )
+    return dataclasses.replace(
+        outcome,
+        index=outcome.index + index_base,
+        line=None if outcome.line is None else outcome.line + line_base,
+        problems=problems,
+    )
+
+
+_worker_validator: Validator | None = None
+
+
+def start_worker(spec: str | None) -> None:
+    global _worker_validator
+    _worker_validator = Validator(Contract.load(spec))
+
+
+def judge_range(path: str, name: str, start: int, end: int) -> Part:
+    validator = _worker_validator if _worker_validator is not None else Validator()
+    failed: list[Outcome] = []
+    valid_lines = array("q")
+    lines = 0
+
+    def ranged(file: IO[bytes]) -> Iterator[bytes]:
+        nonlocal lines
+        left = end - start
+        for raw in file:
+            lines += 1
+            yield raw
+            left -= len(raw)
+            if left <= 0:
+                return
+
+    events = 0
+    with open(path, "rb") as file:
+        file.seek(start)
+        for outcome in judge_lines(validator, name, ranged(file), whole=False):
+            events += 1
+            if outcome.valid:
+                assert outcome.line is not None
+                valid_lines.append(outcome.line)
+            else:
+                failed.append(outcome)
+    return Part(lines, events, tuple(failed), valid_lines)
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1

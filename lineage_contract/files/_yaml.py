@@ -1,0 +1,76 @@
+"""YAML: each document is an event, or a sequence of events, placed by its nodes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO, Any
+
+import yaml
+
+from ..validation._report import Kind, Violation
+from ..validation._validator import Validator
+from ._json_lines import decode_utf8
+from ._locate import line_col, yaml_position
+from ._outcome import Outcome, Placed, json_violation, judge_value
+
+
+class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """Safe YAML whose timestamps stay the strings they were written as (JSON has no dates)."""
+
+
+_YamlLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
+)
+
+
+def judge_yaml(validator: Validator, name: str, stream: IO[bytes]) -> Iterator[Outcome]:
+    """Each YAML document is an event, or a sequence of events."""
+    data = stream.read()
+    text, bad = decode_utf8(data)
+    if bad is not None:
+        line, column = line_col(text, bad)
+        message = f"invalid UTF-8 at character {bad} (YAML here must be UTF-8)"
+        yield Outcome(name, 0, line, column, (Placed(json_violation(message), line, column),))
+        return
+    loader = _YamlLoader(text)
+    index = 0
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            value = loader.construct_document(node)
+            if isinstance(node, yaml.SequenceNode) and isinstance(value, list):
+                pairs = list(zip(node.value, value, strict=True))
+            else:
+                pairs = [(node, value)]
+            for event_node, event in pairs:
+                yield _yaml_outcome(validator, name, index, event_node, event)
+                index += 1
+    except yaml.YAMLError as exc:
+        yield _yaml_error(name, index, exc)
+        return
+    finally:
+        loader.dispose()
+    if not index:
+        message = "empty file: expected at least one event"
+        yield Outcome(name, 0, 1, 1, (Placed(Violation(Kind.JSON, "yaml", message), 1, 1),))
+
+
+def _yaml_error(name: str, index: int, exc: yaml.YAMLError) -> Outcome:
+    mark = None
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+    message = f"not valid YAML: {getattr(exc, 'problem', None) or exc}"
+    if mark is None:
+        return Outcome(name, index, None, None, (Placed(Violation(Kind.JSON, "yaml", message)),))
+    line, column = mark.line + 1, mark.column + 1
+    violation = Violation(Kind.JSON, "yaml", message)
+    return Outcome(name, index, line, column, (Placed(violation, line, column),))
+
+
+def _yaml_outcome(
+    validator: Validator, name: str, index: int, node: yaml.Node, event: Any
+) -> Outcome:
+    line, column = node.start_mark.line + 1, node.start_mark.column + 1
+    violations = judge_value(validator, event)
+    problems = tuple(Placed(v, *yaml_position(node, v.pointer)) for v in violations)
+    return Outcome(name, index, line, column, problems)

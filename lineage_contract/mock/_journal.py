@@ -1,0 +1,645 @@
+"""The mock's journal: every request it answered, with its verdict.
+
+Two stores behind one interface, :class:`Journal`:
+
+* :class:`MemoryJournal` (the default): a bounded deque, O(1) appends, the
+  oldest records go first and ``dropped`` counts them.
+* :class:`SqliteJournal`: one SQLite file in WAL mode. :meth:`~Journal.append`
+  returns once the record is committed, so the server answers only after that:
+  a ``kill -9`` loses no acknowledged request. A committed record is in the
+  kernel's page cache, which outlives the process; only a power cut could lose
+  it, so ``synchronous=OFF`` spares every commit an fsync a mock does not need.
+  Several processes may share the file (each opens its own connections); they
+  take turns to write through an ``flock`` on ``PATH.lock``, which hands over in
+  microseconds where SQLite's busy handler sleeps for milliseconds.
+
+A record keeps the decoded request body; the event is parsed from it on first
+access, so that a full journal costs its bodies' bytes, not their parsed trees.
+Which values name a record's run and job comes from the contract (see
+:mod:`.anatomy`), never from field names written here.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import fcntl
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..errors import LineageContractError
+from ..validation._payload import parse_json
+from ._commit_log import LOG_LIMIT, LogWriter, log_paths, read_tail
+
+log = logging.getLogger(__name__)
+
+_UNSET: Any = object()
+DEFAULT_LIMIT = 10_000
+
+
+@dataclass(slots=True, eq=False)
+class Record:
+    """One request the mock answered.
+
+    ``status`` is what was answered (None for a dropped connection); ``valid``
+    is the contract's verdict on the request, whatever was answered;
+    ``violations`` are :meth:`Violation.to_dict` dicts; ``body`` is the request
+    body after transport decoding (gzip undone), byte for byte; ``event`` is that
+    body parsed, or None when it was not JSON.
+    """
+
+    method: str
+    path: str
+    status: int | None
+    valid: bool
+    violations: list[dict[str, Any]] = field(default_factory=list)
+    body: bytes = b""
+    parsed: bool = False
+    """Whether ``body`` parsed as JSON."""
+    run_id: str | None = None
+    job: str | None = None
+    """``namespace/name`` (the contract's job identifiers joined by ``/``)."""
+    time: float = field(default_factory=time.time)
+    id: int = 0
+    _event: Any = field(default=_UNSET, repr=False)
+
+    @property
+    def event(self) -> Any:
+        if self._event is _UNSET:
+            # Parsed the way the validator parsed it when the record was made.
+            self._event = parse_json(self.body) if self.parsed else None
+        return self._event
+
+    @property
+    def text(self) -> str:
+        """The body as text (invalid UTF-8 replaced)."""
+        return self.body.decode("utf-8", "replace")
+
+    @property
+    def iso_time(self) -> str:
+        stamp = datetime.fromtimestamp(self.time, UTC).isoformat(timespec="microseconds")
+        return stamp.replace("+00:00", "Z")
+
+    @property
+    def accepted(self) -> bool:
+        """Valid and answered with a success status."""
+        return self.valid and self.status is not None and 200 <= self.status < 300
+
+    def matches(
+        self, *, valid: bool | None = None, run_id: str | None = None, job: str | None = None
+    ) -> bool:
+        if valid is not None and self.valid != valid:
+            return False
+        if run_id is not None and self.run_id != run_id:
+            return False
+        return job is None or (
+            self.job is not None and (self.job == job or self.job.endswith("/" + job))
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as JSON-ready values (``time`` as ISO 8601; ``event`` embedded as sent)."""
+        return {
+            "id": self.id,
+            "time": self.iso_time,
+            "method": self.method,
+            "path": self.path,
+            "status": self.status,
+            "valid": self.valid,
+            "violations": self.violations,
+            "runId": self.run_id,
+            "job": self.job,
+            # Embedded without a parse/serialise round trip: a parsed body is valid JSON.
+            "event": orjson.Fragment(self.body) if self.parsed else None,
+            "body": self.text,
+        }
+
+    def __repr__(self) -> str:
+        verdict = "valid" if self.valid else f"{len(self.violations)} violation(s)"
+        return f"<Record #{self.id} {self.method} {self.path} -> {self.status} {verdict}>"
+
+
+def records_json(records: list[Record]) -> bytes:
+    return orjson.dumps([r.to_dict() for r in records])
+
+
+class JournalTimeout(LineageContractError, TimeoutError):
+    """``wait_for`` ran out of time; ``records`` holds what had arrived."""
+
+    def __init__(self, message: str, records: list[Record]) -> None:
+        super().__init__(message)
+        self.records = records
+
+
+# -- journals -------------------------------------------------------------
+
+
+class Journal(abc.ABC):
+    """Where records go. ``append`` assigns the record's ``id`` and returns it."""
+
+    @abc.abstractmethod
+    def append(self, record: Record) -> Record: ...
+
+    @abc.abstractmethod
+    def records(
+        self,
+        *,
+        valid: bool | None = None,
+        run_id: str | None = None,
+        job: str | None = None,
+        since: int = 0,
+    ) -> list[Record]:
+        """Records in arrival order; ``job`` is ``namespace/name`` or a bare name;
+        ``since`` keeps the ids above it."""
+
+    @abc.abstractmethod
+    def clear(self) -> None: ...
+
+    @abc.abstractmethod
+    def tally(self, *, valid: bool | None = None) -> int:
+        """How many records are held (of that verdict)."""
+
+    @property
+    def count(self) -> int:
+        return self.tally()
+
+    @property
+    def dropped(self) -> int:
+        """Records let go to respect a size limit since the last clear."""
+        return 0
+
+    def wait_for(
+        self, count: int, timeout: float = 5.0, *, valid: bool | None = None
+    ) -> list[Record]:
+        """The records once at least ``count`` (of that verdict) are held.
+
+        Raises :class:`JournalTimeout` (a :class:`TimeoutError`) with those that
+        arrived when ``timeout`` seconds pass first.
+        """
+        deadline = time.monotonic() + timeout
+        pause = 0.005
+        while self.tally(valid=valid) < count:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _timeout(count, timeout, valid, self.records(valid=valid))
+            self._wait_change(min(pause, left))
+            pause = min(pause * 2, 0.1)
+        return self.records(valid=valid)
+
+    def _wait_change(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def close(self) -> None:  # noqa: B027 - most journals hold nothing open
+        """Release what the journal holds open (it may still be used afterwards)."""
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[Record]:
+        return iter(self.records())
+
+
+def _timeout(count: int, timeout: float, valid: bool | None, got: list[Record]) -> JournalTimeout:
+    what = {None: "record(s)", True: "valid record(s)", False: "invalid record(s)"}[valid]
+    return JournalTimeout(
+        f"waited {timeout:g}s for {count} {what}, got {len(got)}"
+        + "".join(f"\n  {r!r}" for r in got[-10:]),
+        got,
+    )
+
+
+class MemoryJournal(Journal):
+    """Records in memory, at most ``limit`` of them: the oldest go first."""
+
+    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        self.limit = limit
+        self._records: deque[Record] = deque()
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._next_id = 1
+        self._valid = 0
+        self._dropped = 0
+        self._waiting = 0
+
+    def append(self, record: Record) -> Record:
+        with self._lock:  # the condition's own lock, without its Python-level wrapper
+            record.id = self._next_id
+            self._next_id += 1
+            if len(self._records) >= self.limit:
+                old = self._records.popleft()
+                self._valid -= old.valid
+                self._dropped += 1
+            self._records.append(record)
+            self._valid += record.valid
+            if self._waiting:  # notify_all costs more than the rest of the append
+                self._cond.notify_all()
+        return record
+
+    def records(
+        self,
+        *,
+        valid: bool | None = None,
+        run_id: str | None = None,
+        job: str | None = None,
+        since: int = 0,
+    ) -> list[Record]:
+        with self._cond:
+            held = list(self._records)
+        if since:
+            held = [r for r in held if r.id > since]
+        if valid is None and run_id is None and job is None:
+            return held
+        return [r for r in held if r.matches(valid=valid, run_id=run_id, job=job)]
+
+    def clear(self) -> None:
+        with self._cond:
+            self._records.clear()
+            self._valid = 0
+            self._dropped = 0
+            self._cond.notify_all()
+
+    def tally(self, *, valid: bool | None = None) -> int:
+        held = len(self._records)
+        if valid is None:
+            return held
+        return self._valid if valid else held - self._valid
+
+    @property
+    def dropped(self) -> int:
+        return self._dropped
+
+    def _wait_change(self, seconds: float) -> None:
+        with self._cond:
+            self._waiting += 1
+            try:
+                self._cond.wait(seconds)
+            finally:
+                self._waiting -= 1
+
+    def __repr__(self) -> str:
+        return f"<MemoryJournal {len(self._records)}/{self.limit} dropped={self._dropped}>"
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time REAL NOT NULL,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    status INTEGER,
+    valid INTEGER NOT NULL,
+    parsed INTEGER NOT NULL,
+    violations BLOB NOT NULL,
+    body BLOB NOT NULL,
+    run_id TEXT,
+    job TEXT
+);
+CREATE TABLE IF NOT EXISTS logs (
+    name TEXT PRIMARY KEY,
+    offset INTEGER NOT NULL
+);
+"""
+_COLUMNS = "id, time, method, path, status, valid, parsed, violations, body, run_id, job"
+_INSERT = (
+    "INSERT INTO records (time, method, path, status, valid, parsed, violations, body, run_id, job)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# A 6 KB body fits one page: a batch of records costs about half what 4 KB
+# pages (SQLite's default) cost, each record spilling into overflow pages.
+_PAGE_SIZE = 32768
+# Inherited connections must never be used or closed in a forked child (SQLite's
+# rule); they are parked here so that garbage collection does not close them.
+_ORPHANS: list[sqlite3.Connection] = []
+
+
+def _payload(record: Record) -> bytes:
+    """A record as a log frame's payload: metadata, violations, body (newline-separated).
+
+    orjson never writes a raw newline, so the first two split the payload.
+    """
+    meta = orjson.dumps(
+        [
+            record.time,
+            record.method,
+            record.path,
+            record.status,
+            record.valid,
+            record.parsed,
+            record.run_id,
+            record.job,
+        ]
+    )
+    return b"\n".join((meta, orjson.dumps(record.violations), record.body))
+
+
+def _row(payload: bytes) -> tuple[Any, ...]:
+    meta, violations, body = payload.split(b"\n", 2)
+    at, method, path, status, valid, parsed, run_id, job = orjson.loads(meta)
+    return (at, method, path, status, int(valid), int(parsed), violations, body, run_id, job)
+
+
+class SqliteJournal(Journal):
+    """Records in an SQLite file (WAL), shared by every process that opens it.
+
+    :meth:`append` commits a record to this process's log (see
+    :mod:`.commit_log`) and returns once it is written, so the server answers
+    only after that: a ``kill -9`` loses no acknowledged request. The written
+    bytes are in the kernel's page cache, which outlives the process; only a
+    power cut could lose them, so nothing is fsynced. Reads first move every
+    process's logged records into SQLite, which gives them their ids in the
+    order they arrived; so does sealing a full log, in the background.
+
+    Reopening a file carries on: earlier records stay (those a killed process
+    logged included) and ids keep growing, also across :meth:`clear`.
+    ``busy_timeout`` is how long a writer waits for another process's
+    transaction. Several processes take turns to write to SQLite through an
+    ``flock`` on ``PATH.lock``, which hands over in microseconds where SQLite's
+    busy handler sleeps for milliseconds.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self._pid = os.getpid()
+        self._pool: list[sqlite3.Connection] = []
+        # One writer at a time inside a process: a Python lock hands over in
+        # microseconds where SQLite's busy handler sleeps in milliseconds.
+        self._write_lock = threading.Lock()
+        self._lock_fd: int | None = None
+        self._log_lock = threading.Lock()
+        self._log: LogWriter | None = None
+        self._sealing: threading.Thread | None = None
+        self._init_file()
+        self.refresh()  # what a process killed earlier logged
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path,
+            timeout=self.busy_timeout,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        conn.execute("PRAGMA synchronous=OFF")
+        return conn
+
+    def _init_file(self) -> None:
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                conn = self._connect()
+                try:
+                    conn.execute(f"PRAGMA page_size={_PAGE_SIZE}")  # a new file only
+                    # Switching to WAL needs a moment alone with the file; it sticks to it.
+                    conn.execute("PRAGMA journal_mode=WAL")
+                    conn.executescript(_SCHEMA)
+                finally:
+                    conn.close()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise LineageContractError(f"cannot open journal {self.path}: {exc}") from exc
+                time.sleep(0.01)
+
+    def _after_fork(self) -> None:
+        """In a forked child, start afresh: nothing of the parent's may be used."""
+        if os.getpid() != self._pid:
+            _ORPHANS.extend(self._pool)
+            self._pool = []
+            self._pid = os.getpid()
+            self._write_lock = threading.Lock()
+            self._log_lock = threading.Lock()
+            if self._log is not None:
+                self._log.close()  # the child's copy only: the parent's log stays its own
+                self._log = None
+            self._sealing = None
+            # flock belongs to the open file: a forked child needs its own.
+            self._lock_fd = None
+
+    def _take(self) -> sqlite3.Connection:
+        self._after_fork()
+        try:
+            return self._pool.pop()
+        except IndexError:
+            return self._connect()
+
+    def _give(self, conn: sqlite3.Connection) -> None:
+        if os.getpid() == self._pid:
+            self._pool.append(conn)
+        else:
+            _ORPHANS.append(conn)
+
+    @contextlib.contextmanager
+    def _flocked(self) -> Iterator[None]:
+        """The other processes' turn is over; the caller holds ``_write_lock``."""
+        if self._lock_fd is None:
+            self._lock_fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One writer at a time: threads by a lock, processes by ``flock``."""
+        with self._write_lock, self._flocked():
+            yield
+
+    @contextlib.contextmanager
+    def connection(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection of this process's pool (autocommit); ``write`` serialises writers."""
+        conn = self._take()
+        try:
+            if write:
+                with self._writing():
+                    yield conn
+            else:
+                yield conn
+        finally:
+            self._give(conn)
+
+    def append(self, record: Record) -> Record:
+        """Commit ``record`` to this process's log; it gets its ``id`` on the next read."""
+        payload = _payload(record)
+        self._after_fork()
+        with self._log_lock:
+            try:
+                if self._log is None:
+                    self._log = LogWriter(self.path)
+                self._log.write(payload)
+            except OSError as exc:
+                raise LineageContractError(f"journal {self.path}: {exc}") from exc
+            if self._log.size >= LOG_LIMIT:
+                self._log.close()
+                self._log = None
+                self._seal_in_background()
+        return record
+
+    def _seal_in_background(self) -> None:
+        # A sealed log is moved into SQLite (and deleted) off the request path.
+        if self._sealing is None or not self._sealing.is_alive():
+            self._sealing = threading.Thread(
+                target=self._refresh_quietly, name="lineage-journal-seal", daemon=True
+            )
+            self._sealing.start()
+
+    def _refresh_quietly(self) -> None:
+        try:
+            self.refresh()
+        except Exception:  # the next read tries again, and says why
+            log.exception("journal %s: moving sealed logs into SQLite failed", self.path)
+
+    def refresh(self) -> None:
+        """Move every record logged so far, by any process, into SQLite."""
+        with self.connection(write=True) as conn:
+            self._move_logs(conn)
+
+    def _move_logs(self, conn: sqlite3.Connection) -> None:
+        """One transaction for every whole frame past its log's offset; the caller writes."""
+        known = dict(conn.execute("SELECT name, offset FROM logs").fetchall())
+        tails = [
+            tail
+            for path in log_paths(self.path)
+            if (tail := read_tail(path, known.get(path.name, 0))) is not None
+        ]
+        moved = [tail for tail in tails if tail.end > tail.start]
+        if moved:
+            # Arrival order across processes: by the time each record was made.
+            rows = sorted((_row(p) for tail in moved for p in tail.payloads), key=lambda r: r[0])
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(_INSERT, rows)
+                conn.executemany(
+                    "INSERT INTO logs (name, offset) VALUES (?, ?)"
+                    " ON CONFLICT (name) DO UPDATE SET offset = excluded.offset",
+                    [(tail.path.name, tail.end) for tail in moved],
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        # A sealed log is done once its records are committed (a torn end was
+        # never acknowledged). Deleted before its offset, so that a crash in
+        # between leaves an offset without a log, never a log read again.
+        for tail in tails:
+            if tail.sealed:
+                with contextlib.suppress(FileNotFoundError):
+                    tail.path.unlink()
+        present = {tail.path.name for tail in tails if not tail.sealed}
+        gone = [(name,) for name in known if name not in present]
+        gone += [(tail.path.name,) for tail in tails if tail.sealed and tail.path.name not in known]
+        if gone:
+            conn.executemany("DELETE FROM logs WHERE name = ?", gone)
+
+    def records(
+        self,
+        *,
+        valid: bool | None = None,
+        run_id: str | None = None,
+        job: str | None = None,
+        since: int = 0,
+    ) -> list[Record]:
+        where = ["id > ?"]
+        args: list[Any] = [since]
+        if valid is not None:
+            where.append("valid = ?")
+            args.append(int(valid))
+        if run_id is not None:
+            where.append("run_id = ?")
+            args.append(run_id)
+        if job is not None:
+            where.append("(job = ? OR substr(job, -?) = ?)")
+            args.extend([job, len(job) + 1, "/" + job])
+        sql = f"SELECT {_COLUMNS} FROM records WHERE {' AND '.join(where)} ORDER BY id"
+        self.refresh()
+        conn = self._take()
+        try:
+            rows = conn.execute(sql, args).fetchall()
+        finally:
+            self._give(conn)
+        return [
+            Record(
+                id=row[0],
+                time=row[1],
+                method=row[2],
+                path=row[3],
+                status=row[4],
+                valid=bool(row[5]),
+                parsed=bool(row[6]),
+                violations=orjson.loads(row[7]),
+                body=bytes(row[8]),
+                run_id=row[9],
+                job=row[10],
+            )
+            for row in rows
+        ]
+
+    def clear(self) -> None:
+        with self.connection(write=True) as conn:
+            self._move_logs(conn)  # what was logged before the clear goes with it
+            conn.execute("DELETE FROM records")
+
+    def tally(self, *, valid: bool | None = None) -> int:
+        self.refresh()
+        conn = self._take()
+        try:
+            if valid is None:
+                row = conn.execute("SELECT COUNT(*) FROM records").fetchone()
+            else:
+                row = conn.execute(
+                    "SELECT COUNT(*) FROM records WHERE valid = ?", (int(valid),)
+                ).fetchone()
+        finally:
+            self._give(conn)
+        return int(row[0])
+
+    def close(self) -> None:
+        if os.getpid() == self._pid:
+            with self._log_lock:
+                if self._log is not None:
+                    self._log.close()
+                    self._log = None
+            with contextlib.suppress(LineageContractError, OSError, sqlite3.Error):
+                self.refresh()  # a clean stop leaves no log behind
+        pool, self._pool = self._pool, []
+        if os.getpid() != self._pid:
+            _ORPHANS.extend(pool)
+            return
+        for conn in pool:
+            conn.close()
+        with self._write_lock:
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
+
+    def __repr__(self) -> str:
+        return f"<SqliteJournal {self.path}>"
+
+
+def open_journal(
+    journal: Journal | str | os.PathLike[str] | None, *, limit: int = DEFAULT_LIMIT
+) -> Journal:
+    """A journal from what ``create_app`` was given: one, a file path, or None for memory."""
+    if journal is None:
+        return MemoryJournal(limit)
+    if isinstance(journal, Journal):
+        return journal
+    return SqliteJournal(journal)

@@ -1,0 +1,260 @@
+"""Turn jsonschema's errors into violations a person can act on.
+
+Two things jsonschema leaves to us. ``oneOf``/``anyOf`` wrap the real problems in
+``context`` ("... is not valid under any of the given schemas"): we descend into
+the branch that came closest and report its leaves. And messages embed ``repr``
+of the whole instance, which for an event is kilobytes: ours name the value
+briefly and say what was expected.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from jsonschema.exceptions import ValidationError
+
+from ..contract._dialect import document_pointer, schema_location
+from ..contract._pointers import pointer
+from ._report import Kind, Violation
+
+_JSON_TYPES = {
+    dict: "object",
+    list: "array",
+    str: "string",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    type(None): "null",
+}
+
+FORMAT_HINTS = {
+    "date-time": "an RFC 3339 date-time with an offset, such as 2024-05-01T12:00:00.000Z",
+    "date": "an RFC 3339 full-date, such as 2024-05-01",
+    "time": "an RFC 3339 full-time with an offset, such as 12:00:00Z",
+    "uuid": "a UUID such as 3f2a6c9e-1b7d-4e0a-9c5f-2d8b7a6e4f10",
+    "uri": "an absolute URI with a scheme, such as https://example.com/producer",
+    "uri-reference": "a URI or relative reference",
+    "int32": "an integer from -2147483648 to 2147483647",
+    "int64": "an integer from -9223372036854775808 to 9223372036854775807",
+    "byte": "base64-encoded data",
+}
+
+
+def json_type(value: Any) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def brief(value: Any, limit: int = 60) -> str:
+    """A short rendering of a value for a message (a 50 MB string stays short)."""
+    if isinstance(value, str):
+        # JSON's own escaping, so a newline or a quote inside shows as it was sent.
+        text = json.dumps(value[:limit], ensure_ascii=False)
+        if len(value) > limit:
+            return f'{text[:-1]}…" ({len(value):,} characters)'
+        return text
+    if isinstance(value, dict):
+        return "an object" if value else "an empty object"
+    if isinstance(value, list):
+        return f"an array of {len(value)}" if value else "an empty array"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)[:limit]
+
+
+def violations(
+    errors: Iterable[ValidationError],
+    schema: Mapping[str, Any],
+    root_pointer: str,
+    resolve: Callable[[str], Any],
+    instance: Any = None,
+) -> list[Violation]:
+    """Flatten, describe, de-duplicate and order jsonschema errors.
+
+    ``instance`` is the validated value: a property whose schema is ``false``
+    (readOnly in a request, writeOnly in a response) is only found through it.
+    """
+    seen: set[tuple[str, str]] = set()
+    out: list[Violation] = []
+    for error in errors:
+        for leaf in _leaves(error):
+            for violation in _describe_all(leaf, schema, root_pointer, resolve, instance):
+                key = (violation.pointer, violation.keyword)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(violation)
+    out.sort(key=lambda v: (v.pointer, v.keyword))
+    return out
+
+
+def _leaves(error: ValidationError) -> Iterator[ValidationError]:
+    if error.validator not in ("oneOf", "anyOf") or not error.context:
+        yield error
+        return
+    branches: dict[Any, list[ValidationError]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    if len(branches) < len(error.validator_value):
+        # Some branch matched: the failure is that several did (oneOf), keep it whole.
+        yield error
+        return
+    best = min(branches.values(), key=lambda errs: _distance(error, errs))
+    for sub in best:
+        yield from _leaves(sub)
+
+
+def _distance(parent: ValidationError, errors: list[ValidationError]) -> tuple[int, int]:
+    # A branch whose type does not even match the value is the furthest away;
+    # among the others, the one with the fewest problems is the intended one.
+    depth = len(parent.absolute_path)
+    type_miss = any(e.validator == "type" and len(e.absolute_path) == depth for e in errors)
+    return (int(type_miss), len(errors))
+
+
+def _describe_all(
+    error: ValidationError,
+    schema: Mapping[str, Any],
+    root_pointer: str,
+    resolve: Callable[[str], Any],
+    instance: Any,
+) -> Iterator[Violation]:
+    if error.validator is not None or not error.absolute_schema_path:
+        yield _describe(error, schema, root_pointer, resolve)
+        return
+    # jsonschema reports a ``false`` subschema under ``properties`` at the parent
+    # object, with neither the property's name nor its schema in the paths: find
+    # every present property whose schema is false.
+    location = schema_location(schema, list(error.absolute_schema_path))
+    names = _false_properties(schema, location, _at(instance, error.absolute_path))
+    if location[-1:] != ["properties"] or not names:
+        yield _describe(error, schema, root_pointer, resolve)
+        return
+    base = list(error.absolute_path)
+    for name in names:
+        schema_ptr = document_pointer([*location, name], root_pointer)
+        node = _follow(resolve(schema_ptr), resolve)
+        if isinstance(node, Mapping) and node.get("readOnly") is True:
+            keyword, rule = "readOnly", "is read-only and must not be sent in a request"
+        elif isinstance(node, Mapping) and node.get("writeOnly") is True:
+            keyword, rule = "writeOnly", "is write-only and must not appear in a response"
+        else:
+            keyword, rule = "false", "is not allowed here"
+        yield Violation(
+            kind=Kind.SCHEMA,
+            keyword=keyword,
+            message=f"property {name!r} {rule}",
+            pointer=pointer([*base, name]),
+            schema_pointer=schema_ptr,
+        )
+
+
+def _at(instance: Any, path: Iterable[Any]) -> Any:
+    for part in path:
+        try:
+            instance = instance[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return instance
+
+
+def _false_properties(
+    schema: Mapping[str, Any], location: list[str | int], parent: Any
+) -> list[str]:
+    node: Any = schema
+    for part in location:
+        node = node.get(part) if isinstance(node, Mapping) else None
+    if not isinstance(node, Mapping) or not isinstance(parent, Mapping):
+        return []
+    return [name for name, sub in node.items() if sub is False and name in parent]
+
+
+def _follow(node: Any, resolve: Callable[[str], Any]) -> Any:
+    seen: set[str] = set()
+    while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
+        ref = node["$ref"]
+        if ref in seen or not ref.startswith("#/"):
+            break
+        seen.add(ref)
+        node = resolve(ref[1:])
+    return node
+
+
+def _describe(
+    error: ValidationError,
+    schema: Mapping[str, Any],
+    root_pointer: str,
+    resolve: Callable[[str], Any],
+) -> Violation:
+    path = list(error.absolute_path)
+    location = schema_location(schema, list(error.absolute_schema_path))
+    schema_ptr = document_pointer(location, root_pointer)
+    keyword = str(error.validator) if error.validator is not None else "false"
+    value = error.instance
+    expected = error.validator_value
+    if keyword == "required":
+        name = _missing_name(error)
+        path.append(name)
+        message = f"required property {name!r} is missing"
+    elif keyword == "type":
+        wanted = " or ".join(expected) if isinstance(expected, list) else expected
+        message = f"expected {wanted}, got {_got(value)}"
+    elif keyword == "enum":
+        allowed = ", ".join("null" if v is None else str(v) for v in expected)
+        message = f"{brief(value)} is not one of the allowed values: {allowed}"
+    elif keyword == "pattern":
+        # The schema holds the pattern rewritten for Python; show the document's own.
+        node = resolve(schema_ptr.rsplit("/", 1)[0])
+        written = node.get("pattern", expected) if isinstance(node, Mapping) else expected
+        message = f"{brief(value)} does not match the pattern {written}"
+    elif keyword == "const":
+        message = f"{brief(value)} must be exactly {brief(expected)}"
+    elif keyword == "format":
+        hint = FORMAT_HINTS.get(expected, f"format {expected!r}")
+        message = f"{brief(value)} is not a valid {expected}: expected {hint}"
+    elif keyword == "false":
+        # A false schema outside ``properties`` (those are handled by _describe_all).
+        message = f"{brief(value)} is not allowed here"
+    elif keyword in ("additionalProperties", "unevaluatedProperties"):
+        message = (
+            error.message.split(" (", 1)[0] if len(error.message) < 300 else "unexpected properties"
+        )
+    elif keyword in ("oneOf", "anyOf"):
+        message = (
+            f"{brief(value)} matches more than one of the alternatives"
+            if keyword == "oneOf"
+            else f"{brief(value)} matches none of the alternatives"
+        )
+    else:
+        message = _shorten(error.message, value)
+    return Violation(
+        kind=Kind.SCHEMA,
+        keyword=keyword,
+        message=message,
+        pointer=pointer(path),
+        schema_pointer=schema_ptr,
+    )
+
+
+def _got(value: Any) -> str:
+    # "got null", "got an empty array", "got string "x"": never the type twice.
+    if value is None or isinstance(value, dict | list):
+        return brief(value)
+    return f"{json_type(value)} {brief(value)}"
+
+
+def _missing_name(error: ValidationError) -> str:
+    instance = error.instance if isinstance(error.instance, Mapping) else {}
+    for name in error.validator_value:
+        if name not in instance and error.message == f"{name!r} is a required property":
+            return str(name)
+    return str(next((n for n in error.validator_value if n not in instance), ""))
+
+
+def _shorten(message: str, value: Any) -> str:
+    full = repr(value)
+    if len(full) > 80 and full in message:
+        return message.replace(full, brief(value))
+    return message if len(message) <= 300 else message[:300] + "…"
