@@ -49,10 +49,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .contract._document import Contract
-    from .mock import MockServer
-    from .mock._journal import Record
-    from .validation._validator import Validator
+    from .contract import Contract
+    from .mock import Faults, MockServer, Record
+    from .validation import Validator
 
 SPEC_OPTION = "lineage_spec"
 MARKER = "lineage"
@@ -122,14 +121,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 @pytest.fixture(scope="session")
 def lineage_contract(pytestconfig: pytest.Config) -> Contract:
     """The contract the session tests against (``--lineage-spec`` or the bundled one)."""
-    from .contract._document import Contract
+    from .contract import Contract
 
     return Contract.load(spec_path(pytestconfig))
 
 
 @pytest.fixture(scope="session")
 def lineage_validator(lineage_contract: Contract) -> Validator:
-    from .validation._validator import Validator
+    from .validation import Validator
 
     return Validator(lineage_contract)
 
@@ -197,7 +196,10 @@ class LineageServer:
     @property
     def headers(self) -> dict[str, str]:
         """``Authorization`` and ``Content-Type`` for a request the mock will accept."""
-        return {"Content-Type": self.contract.json_media_type, **_credentials(self)}
+        return {
+            "Content-Type": self.contract.json_media_type,
+            **self.server.app.credentials.headers(self.token),
+        }
 
     # -- what it received --
 
@@ -229,18 +231,10 @@ class LineageServer:
         self.server.clear()
         self._read.clear()
 
-    # -- faults --
-
-    def fail_next(self, status: int = 503, times: int = 1) -> None:
-        """Answer the next ``times`` lineage requests with ``status`` (still judged, recorded)."""
-        self.server.fail_next(status, times)
-
-    def delay_next(self, seconds: float, times: int = 1) -> None:
-        self.server.delay_next(seconds, times)
-
-    def drop_next(self, times: int = 1) -> None:
-        """Close the connection of the next ``times`` requests without an answer."""
-        self.server.drop_next(times)
+    @property
+    def faults(self) -> Faults:
+        """The mock's faults: ``faults.fail_next(503, times=2)``, ``delay_next``, ``drop_next``."""
+        return self.server.faults
 
     # -- sending --
 
@@ -347,17 +341,16 @@ class LineageServer:
         return f"<LineageServer {self.endpoint}>"
 
 
-def _credentials(server: LineageServer) -> dict[str, str]:
-    """The token where the contract's first security requirement wants it (bearer by default)."""
-    for group in server.contract.security[:1]:
-        for scheme in group:
-            if scheme.type == "apiKey" and scheme.location == "header":
-                return {scheme.parameter: server.token}
-    return {"Authorization": f"Bearer {server.token}"}
+def _token(server: MockServer) -> str:
+    """A token the mock accepts: the first configured, or any when none is."""
+    tokens = server.app.credentials.tokens
+    return tokens[0] if tokens else _ANY_TOKEN
 
 
 def describe_violations(records: list[Record], contract: Contract) -> str:
     """The teardown message: each request, then its violations (pointer, rule, message)."""
+    from .validation import table
+
     lines = [
         f"lineage_server received {len(records)} request(s) that broke the contract "
         f"({contract.method} {contract.path}) during this test:"
@@ -368,18 +361,7 @@ def describe_violations(records: list[Record], contract: Contract) -> str:
             f"  request #{record.id} {record.method} {record.path} -> {answered} "
             f"at {record.iso_time}"
         )
-        rows = [
-            (
-                v.get("pointer")
-                or ("(root)" if v.get("kind") in ("schema", "json") else str(v.get("kind"))),
-                str(v.get("keyword")),
-                str(v.get("message")),
-            )
-            for v in record.violations
-        ]
-        where = max((len(r[0]) for r in rows), default=0)
-        rule = max((len(r[1]) for r in rows), default=0)
-        lines.extend(f"    {p:<{where}}  {k:<{rule}}  {m}" for p, k, m in rows)
+        lines.extend(table(record.violations, indent="    "))
     lines.append(
         "Read them (lineage_server.invalid or .records) to assert on them, or mark the test "
         f"@pytest.mark.{MARKER}(allow_invalid=True)."
@@ -405,10 +387,7 @@ def lineage_server(
     request: pytest.FixtureRequest, lineage_session_server: MockServer
 ) -> Iterator[LineageServer]:
     """The session's mock, cleared for this test; strict about contract violations."""
-    tokens = lineage_session_server.app.tokens
-    # With no tokens configured the mock takes any credentials: still send some.
-    token = tokens[0].decode() if tokens else _ANY_TOKEN
-    handle = LineageServer(lineage_session_server, token)
+    handle = LineageServer(lineage_session_server, _token(lineage_session_server))
     handle.clear()
     yield handle
     if not request.node.stash.get(_CALL_PASSED, False) or _allow_invalid(request.node):
@@ -423,7 +402,6 @@ def _lineage_client_config(
     lineage_session_server: MockServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     """An openlineage.yml naming the mock, so that none in the project directory wins."""
-    tokens = lineage_session_server.app.tokens
     config = {
         "transport": {
             "type": "http",
@@ -431,7 +409,7 @@ def _lineage_client_config(
             "endpoint": lineage_session_server.endpoint[len(lineage_session_server.url) :],
             "auth": {
                 "type": "api_key",
-                "apiKey": tokens[0].decode() if tokens else _ANY_TOKEN,
+                "apiKey": _token(lineage_session_server),
             },
         }
     }

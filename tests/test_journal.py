@@ -22,7 +22,7 @@ from lineage_contract.mock._journal import (
     open_journal,
     records_json,
 )
-from lineage_contract.validation._payload import parse_json
+from lineage_contract.validation import Kind, Violation, parse_json
 
 RUN_A = "0190d3a4-6c1e-7b8a-9f3d-2e4c5a6b7c8d"
 RUN_B = "0190d3a4-6c1e-7b8a-9f3d-2e4c5a6b7c8e"
@@ -41,7 +41,7 @@ def record(
         path="/api/v1/lineage",
         status=status,
         valid=valid,
-        violations=[] if valid else [{"kind": "schema", "pointer": "/x", "keyword": "type"}],
+        violations=[] if valid else [Violation(Kind.SCHEMA, "type", "not a string", pointer="/x")],
         body=orjson.dumps(event),
         parsed=True,
         run_id=run_id,

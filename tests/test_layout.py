@@ -107,7 +107,7 @@ def test_the_top_level_holds_only_the_facade_the_errors_and_the_plugin() -> None
     ("name", "seen", "unseen"),
     [
         # relative, two levels up, to a private module
-        ("lineage_contract.mock._app", "lineage_contract.validation._validator", None),
+        ("lineage_contract.mock._app", "lineage_contract.validation._request", None),
         # ``from .. import strategies`` inside a function
         ("lineage_contract.cli._generate", "lineage_contract.strategies", "lineage_contract"),
         # what a module imports only under TYPE_CHECKING does not count

@@ -110,7 +110,7 @@ def test_the_client_sends_its_api_key_as_a_bearer_token(server: MockServer) -> N
 def test_retries_get_the_event_through_two_503s(server: MockServer) -> None:
     client, transport = make_client(server)
     run_id = str(uuid.uuid4())
-    server.fail_next(503, times=2)
+    server.faults.fail_next(503, times=2)
     client.emit(run_event(RunState.START, run_id))
 
     attempts = server.wait_for(3, timeout=10)
@@ -124,7 +124,7 @@ def test_retries_get_the_event_through_two_503s(server: MockServer) -> None:
 
 def test_retries_give_up_when_the_fault_outlasts_them(server: MockServer) -> None:
     client, _ = make_client(server, retry={"total": 2, "backoff_factor": 0.01})
-    server.fail_next(500, times=5)
+    server.faults.fail_next(500, times=5)
     with pytest.raises(Exception, match=r"(?i)retr|500"):
         client.emit(run_event(RunState.START, str(uuid.uuid4())))
     # One try and two retries, then the client gave up; two faults remain.

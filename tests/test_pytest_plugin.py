@@ -218,8 +218,8 @@ def test_each_test_starts_with_a_clear_server(pytester: pytest.Pytester) -> None
         """
         def test_first(lineage_server):
             lineage_server.post(event())
-            lineage_server.fail_next(500, times=5)
-            lineage_server.delay_next(30)
+            lineage_server.faults.fail_next(500, times=5)
+            lineage_server.faults.delay_next(30)
 
         def test_second(lineage_server):
             assert lineage_server.events == []
@@ -238,7 +238,7 @@ def test_faults_and_lifecycle(pytester: pytest.Pytester) -> None:
         import pytest
 
         def test_faults(lineage_server):
-            lineage_server.fail_next(503, times=2)
+            lineage_server.faults.fail_next(503, times=2)
             assert [lineage_server.post(event())[0] for _ in range(3)] == [503, 503, 200]
             assert len(lineage_server.events) == 1
 

@@ -16,7 +16,7 @@ import orjson
 import pytest
 from werkzeug.test import Client
 
-from lineage_contract import Contract
+from lineage_contract import Contract, Kind
 from lineage_contract.contract._dialect import Direction
 from lineage_contract.mock import MockApp, MockServer, create_app
 from lineage_contract.mock._faults import SharedFaults
@@ -205,7 +205,7 @@ def test_shortcut_answers_as_the_full_judgement(
     for shortcut in (True, False):
         app = create_app(contract)
         if not shortcut:
-            monkeypatch.setattr(app, "_plain_body", lambda environ: None)
+            monkeypatch.setattr(app.validator, "is_plain_request", lambda header, size: False)
         response = Client(app).open(path, method=method, headers=headers, data=body)
         (record,) = app.records()
         answers.append(
@@ -223,7 +223,7 @@ def test_shortcut_answers_as_the_full_judgement(
 def test_documented_500_passes_openapi_core(
     app: MockApp, client: Client, reference: Reference
 ) -> None:
-    app.fail_next(500)
+    app.faults.fail_next(500)
     response = client.post(PATH, headers=JSON, data=EVENT)
     assert response.status_code == 500
     assert orjson.loads(response.get_data()) == {"status": 500}
@@ -257,7 +257,7 @@ def test_tokens(contract: Contract, authorization: str | None, status: int) -> N
     assert response.status_code == status
     if status == 401:
         assert response.headers["WWW-Authenticate"] == "Bearer"
-        assert app.records()[0].violations[0]["kind"] == "security"
+        assert app.records()[0].violations[0].kind is Kind.SECURITY
 
 
 @pytest.mark.parametrize(
@@ -312,7 +312,7 @@ def test_records_hold_the_body_byte_for_byte(app: MockApp, client: Client) -> No
     assert plain.body == zipped.body == EVENT
     assert plain.event == PARSED and (plain.run_id, plain.job) == (RUN_ID, JOB)
     assert (invalid.valid, invalid.status, invalid.run_id) == (False, 422, RUN_ID)
-    assert invalid.violations[0]["keyword"] == "enum"
+    assert invalid.violations[0].keyword == "enum"
     assert (broken.event, broken.body, broken.run_id) == (None, b"{", None)
     assert app.events() == [PARSED, PARSED]
     assert [r.id for r in app.records(valid=False)] == [invalid.id, broken.id]
@@ -404,9 +404,9 @@ def test_unrecorded_request_is_not_acknowledged(
     ("method", "body", "headers"),
     [
         ("accepted_event", EVENT, JSON),  # the shortcut for a plain valid request
-        ("check", INVALID, JSON),  # a plain request whose body the shortcut refused
-        ("check_request", INVALID, {**AUTH, "Content-Type": "text/plain"}),  # the full judgement
-        ("check_request", GZIPPED, {**JSON, "Content-Encoding": "gzip"}),
+        ("_judge", INVALID, JSON),  # a plain request whose body the shortcut refused
+        ("_judge", GZIPPED, {**JSON, "Content-Encoding": "gzip"}),  # the full judgement
+        ("is_plain_request", EVENT, JSON),
     ],
 )
 def test_a_failing_mock_answers_500_and_records_it(
@@ -426,7 +426,7 @@ def test_a_failing_mock_answers_500_and_records_it(
     assert response.status_code == 500
     assert orjson.loads(response.get_data()) == {"status": 500}
     (record,) = app.records()
-    assert (record.status, record.valid, record.violations[0]["kind"]) == (500, False, "internal")
+    assert (record.status, record.valid, record.violations[0].kind) == (500, False, Kind.INTERNAL)
 
 
 def test_success_follows_the_contract() -> None:
@@ -465,7 +465,7 @@ def test_on_record_sees_every_record(contract: Contract) -> None:
 
 
 def test_fail_next_then_normal(app: MockApp, client: Client) -> None:
-    app.fail_next(503, times=2)
+    app.faults.fail_next(503, times=2)
     statuses = [client.post(PATH, headers=JSON, data=EVENT).status_code for _ in range(3)]
     assert statuses == [503, 503, 200]
     assert [(r.status, r.valid) for r in app.records()] == [(503, True), (503, True), (200, True)]
@@ -473,14 +473,14 @@ def test_fail_next_then_normal(app: MockApp, client: Client) -> None:
 
 
 def test_faults_apply_to_the_lineage_path_only(app: MockApp, client: Client) -> None:
-    app.fail_next(500)
+    app.faults.fail_next(500)
     assert client.post("/elsewhere", headers=JSON, data=EVENT).status_code == 404
     assert client.get("/_lineage/healthz").status_code == 200
     assert client.post(PATH, headers=JSON, data=EVENT).status_code == 500
 
 
 def test_a_fault_answers_even_an_invalid_request(app: MockApp, client: Client) -> None:
-    app.fail_next(502)
+    app.faults.fail_next(502)
     response = client.post(PATH, headers={"Content-Type": "application/json"}, data=b"{")
     assert response.status_code == 502
     assert response.mimetype == PROBLEM_JSON
@@ -526,7 +526,7 @@ def test_nonsense_faults_are_refused(app: MockApp, client: Client, body: bytes) 
 
 def test_clear_forgets_records_and_faults(app: MockApp, client: Client) -> None:
     client.post(PATH, headers=JSON, data=EVENT)
-    app.fail_next(503)
+    app.faults.fail_next(503)
     app.clear()
     assert app.records() == [] and app.faults.pending == 0
 
@@ -569,7 +569,7 @@ def test_server_urls(server: MockServer) -> None:
 
 
 def test_drop_closes_the_connection_without_an_answer(server: MockServer) -> None:
-    server.drop_next()
+    server.faults.drop_next()
     head = (
         f"POST {PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(EVENT)}\r\n\r\n"
@@ -586,7 +586,7 @@ def test_drop_closes_the_connection_without_an_answer(server: MockServer) -> Non
 
 
 def test_drop_is_seen_by_http_clients(server: MockServer) -> None:
-    server.drop_next()
+    server.faults.drop_next()
     with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
         post(server)
     assert post(server) == 200
@@ -596,7 +596,7 @@ def test_drop_is_seen_by_http_clients(server: MockServer) -> None:
 def test_a_delay_does_not_block_other_requests(contract: Contract) -> None:
     server = MockServer(create_app(contract)).start()
     try:
-        server.delay_next(30)
+        server.faults.delay_next(30)
         statuses: list[int] = []
         slow = threading.Thread(target=lambda: statuses.append(post(server)))
         slow.start()
@@ -664,7 +664,7 @@ def test_workers_sharing_a_journal_share_faults(contract: Contract, tmp_path: Pa
         MockServer(create_app(contract, journal=path)) as one,
         MockServer(create_app(contract, journal=path)) as two,
     ):
-        one.fail_next(503, times=2)
+        one.faults.fail_next(503, times=2)
         assert [post(two), post(one), post(two)] == [503, 503, 200]
         assert [r.status for r in one.records()] == [503, 503, 200]
         assert two.events() == [PARSED]

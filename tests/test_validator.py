@@ -28,7 +28,7 @@ from lineage_contract import (
     Violation,
 )
 from lineage_contract.contract._pointers import unpointer
-from lineage_contract.validation._validator import REFUSED, bearer_token
+from lineage_contract.validation import REFUSED, bearer_token, header_getter
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
@@ -492,8 +492,11 @@ def test_any_host(validator: Validator, path: str) -> None:
     [
         ("GET", PATH, Kind.METHOD),
         ("PUT", PATH, Kind.METHOD),
-        ("post", PATH, None),
+        ("post", PATH, Kind.METHOD),  # methods are case-sensitive (RFC 9110 9.1)
         ("POST", "/api/v1/lineage/", Kind.PATH),
+        ("POST", "/api/v1/lineage%3Fzzz", Kind.PATH),  # an encoded "?" is part of the path
+        ("POST", "//api/v1/lineage", Kind.PATH),
+        ("POST", "/api/v1/lineage?x=1", None),
         ("POST", "/api/v2/lineage", Kind.PATH),
         ("POST", "/", Kind.PATH),
         ("POST", "http://127.0.0.1/other", Kind.PATH),
@@ -574,11 +577,18 @@ def test_header_containers(validator: Validator, headers: Any) -> None:
     assert _request(validator, headers=headers).valid
 
 
-def test_bearer_token() -> None:
-    assert bearer_token({"authorization": "bearer abc"}) == "abc"
-    assert bearer_token([("Authorization", "Bearer  abc ")]) == "abc"
-    assert bearer_token({"Authorization": "Bearer "}) is None
-    assert bearer_token({}) is None
+@pytest.mark.parametrize(
+    ("headers", "token"),
+    [
+        ({"authorization": "bearer abc"}, "abc"),
+        ([("Authorization", "Bearer  abc ")], "abc"),
+        ({"Authorization": "Bearer "}, None),
+        ({"Authorization": "Basic abc"}, None),
+        ({}, None),
+    ],
+)
+def test_bearer_token(headers: Any, token: str | None) -> None:
+    assert bearer_token(header_getter(headers)) == token
 
 
 def test_security_and_body_violations_together(validator: Validator) -> None:
@@ -682,7 +692,8 @@ def test_allowed_methods(validator: Validator) -> None:
 
 def test_violation_str() -> None:
     assert str(Violation(Kind.SCHEMA, "type", "bad", "/a")) == "/a: bad [type]"
-    assert str(Violation(Kind.JSON, "json", "bad")) == "(root): bad [json]"
+    assert str(Violation(Kind.JSON, "json", "bad")) == "bad [json]"
+    assert str(Violation(Kind.JSON, "json", "bad", pointer="/a")) == "/a: bad [json]"
     assert str(Violation(Kind.SECURITY, "security", "no")) == "security: no [security]"
 
 

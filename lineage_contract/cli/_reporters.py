@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TextIO
 
 from ..files._sources import Outcome, Placed
-from ..validation._report import Kind
 
 
 @dataclass(slots=True)
@@ -77,11 +76,8 @@ def where(name: str, placed: Placed) -> str:
 
 
 def describe(placed: Placed) -> str:
-    """``pointer: message [keyword]``; syntax errors have no pointer to show."""
-    v = placed.violation
-    if v.kind is Kind.SCHEMA or v.pointer:
-        return f"{v.pointer or '(root)'}: {v.message} [{v.keyword}]"
-    return f"{v.message} [{v.keyword}]"
+    """``pointer: message [keyword]`` (see :class:`Violation`)."""
+    return str(placed.violation)
 
 
 class Reporter:

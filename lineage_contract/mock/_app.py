@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hmac
 import logging
 import os
 import socket
@@ -43,21 +42,25 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from werkzeug.datastructures import EnvironHeaders
-from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request, Response
-from werkzeug.wsgi import get_content_length
 
-from ..contract._document import Contract
-from ..validation._report import Kind, Report, Violation
-from ..validation._validator import (
+from ..contract import Contract
+from ..validation import (
     DEFAULT_MAX_BODY,
-    REFUSED,
+    Credentials,
+    Kind,
+    PayloadError,
+    Report,
     Validator,
-    bearer_token,
+    Violation,
     environ_header,
+    judge_request,
+    too_large,
 )
-from ._faults import Fault, FaultError, Faults, SharedFaults, parse_fault
+from ..validation._request import target_path
+from ._faults import FaultError, Faults, SharedFaults, parse_fault
 from ._journal import (
     DEFAULT_LIMIT,
     Journal,
@@ -66,16 +69,7 @@ from ._journal import (
     open_journal,
     records_json,
 )
-from ._problems import (
-    Answers,
-    HTTPProblem,
-    MethodNotAllowed,
-    NotFound,
-    Unauthorized,
-    problem_class,
-    problem_error,
-    status_line,
-)
+from ._problems import Answers, MethodNotAllowed, Problem, Unauthorized, problem_class
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -89,9 +83,6 @@ log = logging.getLogger(__name__)
 # The server environ keys under which the client socket is exposed, for dropping
 # a connection: werkzeug's development server, then gunicorn.
 _SOCKET_KEYS = ("werkzeug.socket", "gunicorn.socket")
-
-
-_STATUS_LINES = {code: status_line(code) for code in range(100, 600)}
 
 
 def create_app(
@@ -157,9 +148,8 @@ class MockApp:
         self.on_record = on_record
         self.answers = Answers(contract)
         self.anatomy = contract.anatomy
-        self.tokens: tuple[bytes, ...] = tuple(t.encode() for t in tokens)
-        self.max_body_size = validator.max_body_size
-        # Which status each kind of violation gets; the first kind listed wins.
+        self.credentials = Credentials(contract, tokens)
+        # Which status the kind that decides a verdict (Report.kind) gets.
         self.status_by_kind: dict[Kind, int] = {
             Kind.PATH: 404,
             Kind.METHOD: 405,
@@ -170,18 +160,18 @@ class MockApp:
             Kind.BAD_ENCODING: 400,
             Kind.JSON: malformed_status,
             Kind.SCHEMA: invalid_status,
+            Kind.INTERNAL: 500,
         }
         self.paths = validator.paths
         self.method = contract.method
         self.allowed_methods = validator.allowed_methods or (contract.method,)
-        self.challenges = _challenges(contract)
         self._stopping = threading.Event()
         # Success is the contract's first 2xx response, answered with its documented body.
         self.success_status = min(
             (int(s) for s in contract.responses if s.isdigit() and s.startswith("2")), default=200
         )
         media_type, body = self.answers.encoded(self.success_status) or ("", b"")
-        self._ok_status = status_line(self.success_status)
+        self._ok_status = _status_line(self.success_status)
         self._ok_body = body
         self._ok_headers = [("Content-Length", str(len(body)))]
         if media_type:
@@ -190,7 +180,7 @@ class MockApp:
     # -- WSGI -----------------------------------------------------------------
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        path: str = environ.get("PATH_INFO") or "/"
+        path = request_path(environ)
         if path.startswith(ADMIN_PREFIX):
             return self._admin(environ, start_response, path[len(ADMIN_PREFIX) - 1 :])
         return self._lineage(environ, start_response, path)
@@ -198,28 +188,36 @@ class MockApp:
     def _lineage(
         self, environ: WSGIEnvironment, start_response: StartResponse, path: str
     ) -> Iterable[bytes]:
-        method: str = environ.get("REQUEST_METHOD", "GET").upper()
+        """Faults, then the judge, then the journal, then the answer."""
+        method: str = environ.get("REQUEST_METHOD", "GET")
         fault = self.faults.take() if self.faults.pending and path in self.paths else None
         if fault is not None and fault.delay:
             self._stopping.wait(fault.delay)
         try:
-            status, violations, body, event, parsed = self._judge(environ, method, path)
-            found = [v.to_dict() for v in violations] if violations else []
+            report = judge_request(
+                self.validator,
+                method,
+                path,
+                environ_header(environ),
+                WSGIBody(environ),
+                credentials=self.credentials,
+            )
         except Exception:  # a bug of the mock: answer as the contract says, and say so
             log.exception("mock failed on %s %s", method, path)
-            status, violations, body, event, parsed = 500, [], b"", None, False
-            found = [{"kind": "internal", "keyword": "internal", "message": _CRASH, "pointer": ""}]
+            report = Report((Violation(Kind.INTERNAL, "internal", _CRASH),))
+        status = self.success_status if report.kind is None else self.status_by_kind[report.kind]
         answered: int | None = status
         if fault is not None:
             answered = None if fault.drop else (fault.status or status)
         query = environ.get("QUERY_STRING")
+        event, parsed = report.event, report.parsed
         record = Record(
             method=method,
             path=f"{path}?{query}" if query else path,
             status=answered,
-            valid=not found,
-            violations=found,
-            body=body,
+            valid=report.valid,
+            violations=list(report.violations),
+            body=report.body or b"",
             parsed=parsed,
             run_id=self.anatomy.run_of(event) if parsed else None,
             job=self.anatomy.job_of(event) if parsed else None,
@@ -229,148 +227,46 @@ class MockApp:
         except Exception:
             # Never acknowledge what was not recorded.
             log.exception("journal append failed")
-            return self._problem(start_response, 500, "the mock could not record the request", ())
+            problem = problem_class(500)("the mock could not record the request")
+            return self._answer(problem, environ, start_response)
         if self.on_record is not None:
             self.on_record(record)
         if fault is not None:
             if fault.drop:
                 _drop_connection(environ)
             if fault.status:
-                return self._problem(
-                    start_response, fault.status, f"fault injected on demand ({fault.status})", ()
-                )
+                problem = problem_class(fault.status)(f"fault injected on demand ({fault.status})")
+                return self._answer(problem, environ, start_response)
         if status == self.success_status:
             start_response(self._ok_status, list(self._ok_headers))
             return [] if method == "HEAD" else [self._ok_body]
-        answer = self._problem(start_response, status, None, violations)
+        answer = self._answer(self.problem(status, report.violations), environ, start_response)
         return [] if method == "HEAD" else answer  # HEAD: the same headers, no body
 
-    def _judge(
-        self, environ: WSGIEnvironment, method: str, path: str
-    ) -> tuple[int, list[Violation], bytes, Any, bool]:
-        """(status, violations, body, parsed event, parsed?) for one lineage-path request."""
-        if method == self.method and path in self.paths and not self.tokens:
-            raw = self._plain_body(environ)
-            if raw is not None:
-                event = self.validator.accepted_event(raw)
-                if event is not REFUSED:
-                    return self.success_status, [], raw, event, True
-                # The headers passed, so the body alone is at fault: only say why.
-                return self._verdict(self.validator.check(raw), raw)
-        else:
-            route = self.validator.route_violations(method, path)
-            if route:
-                return self.status_by_kind[route[0].kind], route, b"", None, False
-        # The full judgement, which says what is wrong.
-        headers = EnvironHeaders(environ)
-        if self.tokens and not self._token_accepted(headers):
-            return 401, [self._security_violation(headers)], b"", None, False
-        try:
-            body = self._read_body(environ)
-        except RequestEntityTooLarge:
-            security = self.validator.security_violation(headers.get)
-            if security is not None:  # credentials come first: 401 without reading
-                return 401, [security], b"", None, False
-            detail = f"body is over the limit of {self.max_body_size:,} bytes"
-            return 413, [Violation(Kind.TOO_LARGE, "maxBodySize", detail)], b"", None, False
-        except (ClientDisconnected, OSError) as exc:
-            # The body ended early or its chunked framing broke (servers raise OSErrors).
-            detail = f"could not read the request body: {exc}"
-            return self.status_by_kind[Kind.JSON], [_violation(Kind.JSON, detail)], b"", None, False
-        # One pass judges credentials and body; the status table puts a SECURITY
-        # violation first, so credentials still decide before anything in the body.
-        report = self.validator.check_request(method, path, headers, body)
-        return self._verdict(report, report.body if report.body is not None else body)
+    def problem(self, status: int, violations: Iterable[Violation] = ()) -> Problem:
+        """The error answer for ``status``, its detail and ``errors`` from ``violations``."""
+        found = tuple(violations)
+        detail = "; ".join(v.message for v in found) or None
+        if status == 401:
+            return Unauthorized(
+                detail,
+                challenges=self.credentials.challenges,
+                violations=found,
+                answers=self.answers,
+            )
+        if status == 405:
+            return MethodNotAllowed(
+                detail, valid_methods=self.allowed_methods, violations=found, answers=self.answers
+            )
+        return problem_class(status)(detail, violations=found, answers=self.answers)
 
-    def _verdict(
-        self, report: Report, body: bytes
-    ) -> tuple[int, list[Violation], bytes, Any, bool]:
-        if report.valid:
-            return self.success_status, [], body, report.event, report.parsed
-        kinds = report.kinds
-        status = next(s for k, s in self.status_by_kind.items() if k in kinds)
-        return status, list(report.violations), body, report.event, report.parsed
-
-    def _plain_body(self, environ: WSGIEnvironment) -> bytes | None:
-        """The body of a request as clients mostly send it, else None (nothing read).
-
-        See :meth:`Validator.is_plain_request`; anything else takes the full
-        judgement, which would pass such a request's headers unchanged, so
-        the verdicts agree.
-        """
-        try:
-            size = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return None
-        if not self.validator.is_plain_request(environ_header(environ), size):
-            return None
-        data: bytes = environ["wsgi.input"].read(size)
-        return data
-
-    def _read_body(self, environ: WSGIEnvironment) -> bytes:
-        """At most ``max_body_size`` bytes of body, refused on ``Content-Length`` before reading."""
-        length = get_content_length(environ)
-        if length is not None:
-            if length > self.max_body_size:
-                raise RequestEntityTooLarge()
-            # The common case, read straight from the server's stream (no wrapper).
-            data: bytes = environ["wsgi.input"].read(length) if length else b""
-            return data
-        if not environ.get("wsgi.input_terminated"):
-            return b""  # no length and no server-side framing: WSGI says there is no body
-        # Chunked: read at most one byte past the limit, to tell "at" from "over" it.
-        stream = environ["wsgi.input"]
-        wanted = self.max_body_size + 1
-        parts: list[bytes] = []
-        while wanted > 0:
-            chunk = stream.read(wanted)
-            if not chunk:
-                break
-            parts.append(chunk)
-            wanted -= len(chunk)
-        if wanted <= 0:
-            raise RequestEntityTooLarge()
-        return b"".join(parts)
-
-    def _security_violation(self, headers: EnvironHeaders) -> Violation:
-        found = self.validator.security_violation(headers.get)
-        if found is not None:
-            return found
-        return Violation(Kind.SECURITY, "security", "credentials not among the accepted tokens")
-
-    def _token_accepted(self, headers: EnvironHeaders) -> bool:
-        given = _credential(self.contract, headers)
-        if given is None:
-            return False
-        candidate = given.encode()
-        accepted = False
-        for token in self.tokens:  # every token compared: the time does not tell which matched
-            accepted |= hmac.compare_digest(candidate, token)
-        return accepted
-
-    def _problem(
-        self,
-        start_response: StartResponse,
-        status: int,
-        detail: str | None,
-        violations: Iterable[Violation],
+    def _answer(
+        self, problem: HTTPException, environ: WSGIEnvironment, start_response: StartResponse
     ) -> Iterable[bytes]:
-        found = list(violations)
-        cls = problem_class(status)
-        problem: HTTPProblem
-        if cls is Unauthorized:
-            problem = Unauthorized(detail, challenges=self.challenges)
-        elif cls is MethodNotAllowed:
-            problem = MethodNotAllowed(detail, valid_methods=self.allowed_methods)
-        else:
-            problem = cls(detail)
-        if found and detail is None:
-            problem.description = "; ".join(v.message for v in found)
-            problem.errors = [problem_error(v) for v in found]
-        code, headers, body = self.answers.render(problem)
-        headers.append(("Content-Length", str(len(body))))
-        start_response(_STATUS_LINES.get(code) or status_line(code), headers)
-        return [body]
+        if isinstance(problem, Problem):
+            problem.answers = self.answers
+        response: Iterable[bytes] = problem(environ, start_response)
+        return response
 
     # -- /_lineage/ ----------------------------------------------------------
 
@@ -381,12 +277,14 @@ class MockApp:
         methods = _ADMIN_ROUTES.get(route)
         try:
             if methods is None:
-                raise NotFound(f"no such mock endpoint: {ADMIN_PREFIX}{route.lstrip('/')}")
+                raise problem_class(404)(
+                    f"no such mock endpoint: {ADMIN_PREFIX}{route.lstrip('/')}"
+                )
             name = methods.get(request.method)
             if name is None:
                 raise MethodNotAllowed(valid_methods=sorted(methods))
             response: Response = getattr(self, name)(request)
-        except HTTPProblem as problem:
+        except HTTPException as problem:
             response = problem.get_response()
         return response(environ, start_response)
 
@@ -469,15 +367,6 @@ class MockApp:
         what arrived (:class:`~lineage_contract.mock._journal.JournalTimeout`, ``.records``)."""
         return self.journal.wait_for(count, timeout, valid=valid)
 
-    def fail_next(self, status: int, times: int = 1) -> None:
-        self.faults.add(Fault(status=status), times)
-
-    def delay_next(self, seconds: float, times: int = 1) -> None:
-        self.faults.add(Fault(delay=seconds), times)
-
-    def drop_next(self, times: int = 1) -> None:
-        self.faults.add(Fault(drop=True), times)
-
     def close(self) -> None:
         """Wake delayed requests and release the journal."""
         self._stopping.set()
@@ -517,31 +406,71 @@ def _parse_bool(value: str | None, name: str) -> bool | None:
     raise problem_class(400)(f"{name} must be true or false, got {value!r}")
 
 
-def _violation(kind: Kind, message: str) -> Violation:
-    return Violation(kind, kind.value, message)
+def request_path(environ: WSGIEnvironment) -> str:
+    """The request's path, decoded, as the client sent it: one route rule under every server.
+
+    The raw target when the server gives it (werkzeug's ``REQUEST_URI``,
+    gunicorn's ``RAW_URI``), else ``PATH_INFO``: servers differ in how they
+    clean a path (``//api`` becomes ``/api`` under one, stays under another).
+    """
+    raw = environ.get("REQUEST_URI") or environ.get("RAW_URI")
+    if raw:
+        return target_path(raw)
+    path: str = environ.get("PATH_INFO") or "/"
+    return path
 
 
-def _challenges(contract: Contract) -> tuple[str, ...]:
-    """``WWW-Authenticate`` challenges for the contract's HTTP auth schemes (``Bearer`` if none)."""
-    found: list[str] = []
-    for group in contract.security:
-        for scheme in group:
-            if scheme.type == "http" and scheme.scheme:
-                challenge = scheme.scheme.capitalize()
-                if challenge not in found:
-                    found.append(challenge)
-    return tuple(found) or ("Bearer",)
+class WSGIBody:
+    """A WSGI request's body: refused on ``Content-Length`` before reading when too large,
+    and refused when it ends before the length it declared."""
+
+    __slots__ = ("_environ", "length")
+
+    def __init__(self, environ: WSGIEnvironment) -> None:
+        self._environ = environ
+        declared = environ.get("CONTENT_LENGTH")
+        try:
+            length = int(declared) if declared else None
+        except ValueError:
+            length = None
+        self.length: int | None = length if length is None or length >= 0 else None
+
+    def read(self, limit: int) -> bytes:
+        stream = self._environ["wsgi.input"]
+        length = self.length
+        try:
+            if length is not None:
+                if length > limit:
+                    raise PayloadError(too_large(length, limit))
+                data: bytes = stream.read(length) if length else b""
+                if len(data) < length:
+                    raise PayloadError(_unread(f"it ended after {len(data):,} of {length:,} bytes"))
+                return data
+            if not self._environ.get("wsgi.input_terminated"):
+                return b""  # no length and no server-side framing: WSGI says there is no body
+            # Chunked: read at most one byte past the limit, to tell "at" from "over" it.
+            wanted = limit + 1
+            parts: list[bytes] = []
+            while wanted > 0:
+                chunk = stream.read(wanted)
+                if not chunk:
+                    break
+                parts.append(chunk)
+                wanted -= len(chunk)
+        except (ClientDisconnected, OSError) as exc:
+            # The body ended early or its chunked framing broke (servers raise OSErrors).
+            raise PayloadError(_unread(str(exc))) from None
+        if wanted <= 0:
+            raise PayloadError(too_large(None, limit))
+        return b"".join(parts)
 
 
-def _credential(contract: Contract, headers: EnvironHeaders) -> str | None:
-    """The credential the contract's schemes carry (a bearer token by default)."""
-    for group in contract.security:
-        for scheme in group:
-            if scheme.type == "apiKey" and scheme.location == "header":
-                value = headers.get(scheme.parameter)
-                if value:
-                    return value
-    return bearer_token(headers)
+def _unread(why: str) -> Violation:
+    return Violation(Kind.JSON, "json", f"could not read the request body: {why}")
+
+
+def _status_line(code: int) -> str:
+    return f"{code} {HTTP_STATUS_CODES.get(code, 'Unknown')}"
 
 
 def _drop_connection(environ: WSGIEnvironment) -> None:

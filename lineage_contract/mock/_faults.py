@@ -140,13 +140,16 @@ class Faults:
             self._queue.append([fault, times])
             self._pending += times
 
-    def fail_next(self, status: int, times: int = 1) -> None:
+    def fail_next(self, status: int = 503, times: int = 1) -> None:
+        """Answer the next ``times`` lineage requests with ``status`` (still judged, recorded)."""
         self.add(Fault(status=status), times)
 
     def delay_next(self, seconds: float, times: int = 1) -> None:
+        """Hold the next ``times`` lineage requests ``seconds`` before judging them."""
         self.add(Fault(delay=seconds), times)
 
     def drop_next(self, times: int = 1) -> None:
+        """Close the connection of the next ``times`` requests without an answer."""
         self.add(Fault(drop=True), times)
 
     def take(self) -> Fault | None:

@@ -39,7 +39,7 @@ from typing import Any
 import orjson
 
 from ..errors import LineageContractError
-from ..validation._payload import parse_json
+from ..validation import Violation, parse_json
 from ._commit_log import LOG_LIMIT, LogWriter, log_paths, read_tail
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class Record:
 
     ``status`` is what was answered (None for a dropped connection); ``valid``
     is the contract's verdict on the request, whatever was answered;
-    ``violations`` are :meth:`Violation.to_dict` dicts; ``body`` is the request
+    ``violations`` are the validator's; ``body`` is the request
     body after transport decoding (gzip undone), byte for byte; ``event`` is that
     body parsed, or None when it was not JSON.
     """
@@ -63,7 +63,7 @@ class Record:
     path: str
     status: int | None
     valid: bool
-    violations: list[dict[str, Any]] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)
     body: bytes = b""
     parsed: bool = False
     """Whether ``body`` parsed as JSON."""
@@ -116,7 +116,7 @@ class Record:
             "path": self.path,
             "status": self.status,
             "valid": self.valid,
-            "violations": self.violations,
+            "violations": [v.to_dict() for v in self.violations],
             "runId": self.run_id,
             "job": self.job,
             # Embedded without a parse/serialise round trip: a parsed body is valid JSON.
@@ -347,7 +347,8 @@ def _payload(record: Record) -> bytes:
             record.job,
         ]
     )
-    return b"\n".join((meta, orjson.dumps(record.violations), record.body))
+    violations = orjson.dumps([v.to_dict() for v in record.violations])
+    return b"\n".join((meta, violations, record.body))
 
 
 def _row(payload: bytes) -> tuple[Any, ...]:
@@ -584,7 +585,7 @@ class SqliteJournal(Journal):
                 status=row[4],
                 valid=bool(row[5]),
                 parsed=bool(row[6]),
-                violations=orjson.loads(row[7]),
+                violations=[Violation.from_dict(v) for v in orjson.loads(row[7])],
                 body=bytes(row[8]),
                 run_id=row[9],
                 job=row[10],

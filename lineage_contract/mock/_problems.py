@@ -1,11 +1,9 @@
-"""HTTP errors the mock answers with, and the bodies the contract prescribes.
+"""HTTP errors the mock answers with, on :mod:`werkzeug.exceptions`, and the bodies the contract
+prescribes.
 
-Modelled on :mod:`werkzeug.exceptions`: each error is a class carrying its
-``code``, ``title``, ``description`` and headers (a 401 sends
-``WWW-Authenticate``, a 405 sends ``Allow``), raised where the problem is found
-and turned into a response in one place.
-
-A problem is answered in one of two shapes:
+Each error is a werkzeug :class:`~werkzeug.exceptions.HTTPException` carrying its
+code and headers (a 401 sends ``WWW-Authenticate``, a 405 ``Allow``), with the
+body and media type replaced. A problem is answered in one of two shapes:
 
 * when the contract documents the status with a JSON body (200, 401 and 500 for
   the Oleander document), the body the contract describes, built once by
@@ -19,61 +17,117 @@ A problem is answered in one of two shapes:
 from __future__ import annotations
 
 import http
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from werkzeug.wrappers import Response
+from werkzeug import exceptions
+from werkzeug.datastructures import WWWAuthenticate
 
-from ..contract._document import Contract
-from ..errors import LineageContractError
-from ..validation._report import Violation
+from ..contract import Contract
+from ..validation import Violation
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 PROBLEM_JSON = "application/problem+json"
 
 
-class HTTPProblem(LineageContractError):
-    """An HTTP error answer; subclasses fix ``code`` and ``title``."""
+class Problem(exceptions.HTTPException):
+    """An HTTP error answered as problem details, or with the body the contract documents.
 
-    code: ClassVar[int] = 500
-    title: ClassVar[str] = "Internal Server Error"
+    ``violations`` are what made the request fail (listed as ``errors``);
+    ``answers`` the contract's documented bodies (none: plain problem details).
+    """
 
     def __init__(
         self,
         description: str | None = None,
         *,
-        errors: Sequence[Mapping[str, Any]] = (),
-        headers: Iterable[tuple[str, str]] = (),
+        violations: Iterable[Violation] = (),
+        answers: Answers | None = None,
+        **options: Any,
     ) -> None:
-        self.description = description or self.title
-        self.errors: list[dict[str, Any]] = [dict(e) for e in errors]
-        self._headers = list(headers)
-        super().__init__(f"{self.code} {self.title}: {self.description}")
-
-    @property
-    def status(self) -> int:
-        return self.code
-
-    def get_headers(self) -> list[tuple[str, str]]:
-        """Headers this error adds to the answer (besides the body's)."""
-        return list(self._headers)
+        super().__init__(description=description, **options)
+        self.violations = tuple(violations)
+        self.answers = answers if answers is not None else _PLAIN
 
     def to_dict(self) -> dict[str, Any]:
         """The RFC 9457 problem details object."""
         data: dict[str, Any] = {
             "type": "about:blank",
-            "title": self.title,
+            "title": self.name,
             "status": self.code,
             "detail": self.description,
         }
-        if self.errors:
-            data["errors"] = self.errors
+        if self.violations:
+            data["errors"] = [problem_error(v) for v in self.violations]
         return data
 
-    def get_response(self, answers: Answers | None = None) -> Response:
-        """The answer, shaped by the contract when ``answers`` documents this status."""
-        status, headers, body = (answers or _PLAIN).render(self)
-        return Response(body, status=status, headers=headers)
+    def get_headers(
+        self, environ: WSGIEnvironment | None = None, scope: dict[str, Any] | None = None
+    ) -> list[tuple[str, str]]:
+        kept = [h for h in super().get_headers(environ, scope) if h[0].lower() != "content-type"]
+        return [("Content-Type", self.answers.render(self)[0]), *kept]
+
+    def get_body(
+        self, environ: WSGIEnvironment | None = None, scope: dict[str, Any] | None = None
+    ) -> str:
+        return self.answers.render(self)[1].decode()
+
+
+class Unauthorized(Problem, exceptions.Unauthorized):
+    """A 401 with a ``WWW-Authenticate`` header per challenge (``Bearer`` by default)."""
+
+    def __init__(
+        self,
+        description: str | None = None,
+        *,
+        challenges: Iterable[str] = ("Bearer",),
+        violations: Iterable[Violation] = (),
+        answers: Answers | None = None,
+    ) -> None:
+        super().__init__(
+            description,
+            violations=violations,
+            answers=answers,
+            www_authenticate=[WWWAuthenticate(c) for c in challenges],
+        )
+
+
+class MethodNotAllowed(Problem, exceptions.MethodNotAllowed):
+    """A 405 with ``Allow`` listing the methods the resource takes."""
+
+    def __init__(
+        self,
+        description: str | None = None,
+        *,
+        valid_methods: Iterable[str] = (),
+        violations: Iterable[Violation] = (),
+        answers: Answers | None = None,
+    ) -> None:
+        super().__init__(
+            description,
+            violations=violations,
+            answers=answers,
+            valid_methods=list(valid_methods),
+        )
+
+
+_BY_CODE: dict[int, type[Problem]] = {401: Unauthorized, 405: MethodNotAllowed}
+
+
+def problem_class(code: int) -> type[Problem]:
+    """The class for an error status: werkzeug's for the status, answered as a problem."""
+    cls = _BY_CODE.get(code)
+    if cls is None:
+        if not 400 <= code <= 599:
+            raise ValueError(f"{code} is not an HTTP error status (400-599)")
+        base = exceptions.default_exceptions.get(code)
+        bases: tuple[type, ...] = (Problem, base) if base is not None else (Problem,)
+        cls = type(f"Problem{code}", bases, {"code": code})
+        _BY_CODE[code] = cls
+    return cls
 
 
 def problem_error(violation: Violation) -> dict[str, Any]:
@@ -86,155 +140,6 @@ def problem_error(violation: Violation) -> dict[str, Any]:
     if violation.position is not None:
         entry["position"] = violation.position
     return entry
-
-
-class BadRequest(HTTPProblem):
-    code = 400
-    title = "Bad Request"
-
-
-class Unauthorized(HTTPProblem):
-    """Sends ``WWW-Authenticate`` with the challenges given (``Bearer`` by default)."""
-
-    code = 401
-    title = "Unauthorized"
-
-    def __init__(
-        self,
-        description: str | None = None,
-        *,
-        challenges: Sequence[str] = ("Bearer",),
-        errors: Sequence[Mapping[str, Any]] = (),
-        headers: Iterable[tuple[str, str]] = (),
-    ) -> None:
-        super().__init__(description, errors=errors, headers=headers)
-        self.challenges = tuple(challenges)
-
-    def get_headers(self) -> list[tuple[str, str]]:
-        out = super().get_headers()
-        if self.challenges:
-            out.append(("WWW-Authenticate", ", ".join(self.challenges)))
-        return out
-
-
-class Forbidden(HTTPProblem):
-    code = 403
-    title = "Forbidden"
-
-
-class NotFound(HTTPProblem):
-    code = 404
-    title = "Not Found"
-
-
-class MethodNotAllowed(HTTPProblem):
-    """Sends ``Allow`` with the methods the resource does take."""
-
-    code = 405
-    title = "Method Not Allowed"
-
-    def __init__(
-        self,
-        description: str | None = None,
-        *,
-        valid_methods: Sequence[str] = (),
-        errors: Sequence[Mapping[str, Any]] = (),
-        headers: Iterable[tuple[str, str]] = (),
-    ) -> None:
-        super().__init__(description, errors=errors, headers=headers)
-        self.valid_methods = tuple(valid_methods)
-
-    def get_headers(self) -> list[tuple[str, str]]:
-        out = super().get_headers()
-        if self.valid_methods:
-            out.append(("Allow", ", ".join(self.valid_methods)))
-        return out
-
-
-class ContentTooLarge(HTTPProblem):
-    code = 413
-    title = "Content Too Large"
-
-
-class UnsupportedMediaType(HTTPProblem):
-    code = 415
-    title = "Unsupported Media Type"
-
-
-class UnprocessableContent(HTTPProblem):
-    code = 422
-    title = "Unprocessable Content"
-
-
-class TooManyRequests(HTTPProblem):
-    code = 429
-    title = "Too Many Requests"
-
-
-class InternalServerError(HTTPProblem):
-    code = 500
-    title = "Internal Server Error"
-
-
-class BadGateway(HTTPProblem):
-    code = 502
-    title = "Bad Gateway"
-
-
-class ServiceUnavailable(HTTPProblem):
-    code = 503
-    title = "Service Unavailable"
-
-
-class GatewayTimeout(HTTPProblem):
-    code = 504
-    title = "Gateway Timeout"
-
-
-_BY_CODE: dict[int, type[HTTPProblem]] = {
-    cls.code: cls
-    for cls in (
-        BadRequest,
-        Unauthorized,
-        Forbidden,
-        NotFound,
-        MethodNotAllowed,
-        ContentTooLarge,
-        UnsupportedMediaType,
-        UnprocessableContent,
-        TooManyRequests,
-        InternalServerError,
-        BadGateway,
-        ServiceUnavailable,
-        GatewayTimeout,
-    )
-}
-
-
-def problem_class(code: int) -> type[HTTPProblem]:
-    """The class for ``code``; one is made (and kept) for a status without its own."""
-    cls = _BY_CODE.get(code)
-    if cls is None:
-        if not 400 <= code <= 599:
-            raise ValueError(f"{code} is not an HTTP error status (400-599)")
-        try:
-            title = http.HTTPStatus(code).phrase
-        except ValueError:
-            title = "Client Error" if code < 500 else "Server Error"
-        cls = type(f"HTTPProblem{code}", (HTTPProblem,), {"code": code, "title": title})
-        _BY_CODE[code] = cls
-    return cls
-
-
-def status_line(code: int) -> str:
-    """``"422 Unprocessable Content"``: the reason phrase of the problem class, or the stdlib's."""
-    cls = _BY_CODE.get(code)
-    if cls is not None:
-        return f"{code} {cls.title}"
-    try:
-        return f"{code} {http.HTTPStatus(code).phrase}"
-    except ValueError:
-        return f"{code} Unknown"
 
 
 # -- bodies the contract prescribes ------------------------------------------
@@ -292,17 +197,14 @@ class Answers:
         found = self._bodies.get(status)
         return (found[0], orjson.dumps(found[1])) if found else None
 
-    def render(self, problem: HTTPProblem) -> tuple[int, list[tuple[str, str]], bytes]:
-        """Status, headers and body of the answer to ``problem``."""
-        documented = self._bodies.get(problem.code)
+    def render(self, problem: Problem) -> tuple[str, bytes]:
+        """Media type and body of the answer to ``problem``."""
+        documented = self._bodies.get(problem.code or 500)
         if documented is not None:
-            media_type, data = documented
-        else:
-            data = problem.to_dict()
-            media_type = PROBLEM_JSON
-            data.update((k, v) for k, v in self.error_base.items() if k not in data)
-        headers = [("Content-Type", media_type), *problem.get_headers()]
-        return problem.code, headers, orjson.dumps(data)
+            return documented[0], orjson.dumps(documented[1])
+        data = problem.to_dict()
+        data.update((k, v) for k, v in self.error_base.items() if k not in data)
+        return PROBLEM_JSON, orjson.dumps(data)
 
 
 _PLAIN = Answers(None)

@@ -128,15 +128,6 @@ class MockServer:
     ) -> list[Record]:
         return self.app.wait_for(count, timeout, valid=valid)
 
-    def fail_next(self, status: int, times: int = 1) -> None:
-        self.app.fail_next(status, times)
-
-    def delay_next(self, seconds: float, times: int = 1) -> None:
-        self.app.delay_next(seconds, times)
-
-    def drop_next(self, times: int = 1) -> None:
-        self.app.drop_next(times)
-
     def __iter__(self) -> Iterator[Record]:
         return iter(self.records())
 

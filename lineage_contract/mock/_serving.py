@@ -213,7 +213,7 @@ class RequestLog:
             return "-"
         if record.valid:
             return "valid"
-        kinds = dict.fromkeys(str(v.get("kind", "?")) for v in record.violations)
+        kinds = dict.fromkeys(v.kind.value for v in record.violations)
         return "invalid:" + ",".join(kinds) if kinds else "invalid"
 
     def _write(self, environ: WSGIEnvironment, status: str, verdict: str, started: float) -> None:

@@ -35,7 +35,7 @@ from ..contract._anatomy import RUNNING, START, TERMINAL, get
 from ..contract._document import Contract
 from ..contract._formats import CHECKERS
 from ..contract._pointers import pointer
-from ..validation._report import Report
+from ..validation._report import Report, table
 from ..validation._validator import Validator
 
 __all__ = [
@@ -445,14 +445,11 @@ def assert_valid_event(payload: Any, *, contract: Contract | None = None) -> Any
 
 def _describe_report(report: Report, contract: Contract) -> str:
     """A violation per line: where, which rule, what is wrong."""
-    rows = [(v.pointer or "(root)", v.keyword, v.message) for v in report.violations]
-    width = max((len(r[0]) for r in rows), default=0)
-    rule_width = max((len(r[1]) for r in rows), default=0)
     head = (
-        f"event breaks the contract ({contract.method} {contract.path}): {len(rows)} violation(s)"
+        f"event breaks the contract ({contract.method} {contract.path}): "
+        f"{len(report.violations)} violation(s)"
     )
-    body = "\n".join(f"  {p:<{width}}  {k:<{rule_width}}  {m}" for p, k, m in rows)
-    return f"{head}\n{body}"
+    return "\n".join([head, *table(report.violations)])
 
 
 # -- run lifecycle ------------------------------------------------------------

@@ -25,6 +25,10 @@ from ._report import Kind, Violation
 _MAX_DEPTH_HINT = "nested too deeply to parse (more than about 1,000 levels)"
 
 
+REFUSED: Any = object()
+"""What :meth:`Validator.accepted_event` answers for a body it does not accept."""
+
+
 class PayloadError(ValueError):
     """Raised internally with the violation that explains the refusal."""
 

@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 
 class Kind(enum.Enum):
-    """Which part of a request a violation is about; the mock maps each to an HTTP status."""
+    """Which part of a request a violation is about; the mock maps each to an HTTP status.
 
-    METHOD = "method"
+    Declared in the order that decides a request's verdict: the first kind among
+    a report's violations is :attr:`Report.kind` (the route before credentials,
+    credentials before anything in the body).
+    """
+
     PATH = "path"
+    METHOD = "method"
     SECURITY = "security"
+    TOO_LARGE = "too-large"
     MEDIA_TYPE = "media-type"
     UNSUPPORTED_ENCODING = "unsupported-encoding"
     BAD_ENCODING = "bad-encoding"
-    TOO_LARGE = "too-large"
     JSON = "json"
     SCHEMA = "schema"
+    INTERNAL = "internal"
+    """The kit itself failed on the request (a bug, or a journal that cannot write)."""
+
+
+_PRECEDENCE = {kind: rank for rank, kind in enumerate(Kind)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +63,41 @@ class Violation:
             data["position"] = self.position
         return data
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Violation:
+        """The violation :meth:`to_dict` gave."""
+        return cls(
+            Kind(data["kind"]),
+            data["keyword"],
+            data["message"],
+            pointer=data.get("pointer", ""),
+            schema_pointer=data.get("schemaPointer", ""),
+            position=data.get("position"),
+        )
+
+    @property
+    def where(self) -> str:
+        """Where it is, for a person: the pointer, ``(root)`` for the whole event, the
+        request part (``security``, ``method``...) outside the body, and nothing for a
+        body that is not JSON (there is no value to point at)."""
+        if self.pointer:
+            return self.pointer
+        if self.kind is Kind.SCHEMA:
+            return "(root)"
+        return "" if self.kind is Kind.JSON else self.kind.value
+
     def __str__(self) -> str:
-        if self.kind in (Kind.SCHEMA, Kind.JSON):
-            where = self.pointer or "(root)"
-        else:
-            where = self.kind.value
-        return f"{where}: {self.message} [{self.keyword}]"
+        """``where: message [keyword]``: how every output shows one violation."""
+        where = self.where
+        return f"{where + ': ' if where else ''}{self.message} [{self.keyword}]"
+
+
+def table(violations: Iterable[Violation], indent: str = "  ") -> list[str]:
+    """One aligned line per violation (where, keyword, message), for a message to a person."""
+    rows = [(v.where or "(root)", v.keyword, v.message) for v in violations]
+    where = max((len(r[0]) for r in rows), default=0)
+    rule = max((len(r[1]) for r in rows), default=0)
+    return [f"{indent}{p:<{where}}  {k:<{rule}}  {m}" for p, k, m in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +127,13 @@ class Report:
     @property
     def kinds(self) -> frozenset[Kind]:
         return frozenset(v.kind for v in self.violations)
+
+    @property
+    def kind(self) -> Kind | None:
+        """The kind that decides the verdict (see :class:`Kind`); None when valid."""
+        if not self.violations:
+            return None
+        return min((v.kind for v in self.violations), key=_PRECEDENCE.__getitem__)
 
     def summary(self) -> str:
         if self.valid:

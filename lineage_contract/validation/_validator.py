@@ -9,7 +9,7 @@ openapi-core on every corpus file, fixture and generated event.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,24 +17,21 @@ import jsonschema
 import jsonschema_rs
 import orjson
 
-from ..contract._document import Contract, SecurityScheme
+from ..contract._document import Contract
 from ..contract._formats import CHECKERS
 from ..contract._pointers import pointer, unpointer
 from ..errors import InvalidEvent
+from ._credentials import Credentials, Header
 from ._explain import violations
-from ._payload import PayloadError, gunzip, parse_json
+from ._payload import REFUSED, PayloadError, parse_json
 from ._report import Kind, Report, Violation
+from ._request import BytesBody, Headers, header_getter, judge_request, target_path
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
-
-REFUSED: Any = object()
-"""What :meth:`Validator.accepted_event` answers for a body it does not accept."""
 
 # jsonschema-rs's own checkers for these agree with ours on the edge cases
 # tested in tests/test_formats.py; the rest are ours, called from Rust.
 _RS_BUILTIN_FORMATS = frozenset({"uuid", "date-time", "date", "time", "uri", "uri-reference"})
-
-Headers = Mapping[str, str] | Iterable[tuple[str, str]]
 
 
 class Validator:
@@ -60,6 +57,8 @@ class Validator:
         self._reference = jsonschema.Draft202012Validator(
             self.contract.request_schema, format_checker=checker
         )
+        self.credentials = Credentials(self.contract)
+        """Any credentials of the shape the contract's security schemes describe."""
         self.paths: frozenset[str] = operation_paths(self.contract)
         """The request paths that reach the operation: bare, and under each server's base."""
         allowed = [m.upper() for m in _path_methods(self.contract)]
@@ -165,150 +164,35 @@ class Validator:
         path: str,
         headers: Headers,
         body: bytes | None,
+        *,
+        credentials: Credentials | None = None,
     ) -> Report:
-        """Judge a whole HTTP request: route, credentials, media type, encoding, body."""
-        header = _header_getter(headers)
-        route = self.route_violations(method, path)
-        if route:
-            return Report(tuple(route))
-        if body and self.is_plain_request(header, len(body)):
-            violations, event, parsed = self._judge(body)
-            return Report(violations, event=event, parsed=parsed, body=body)
-        found: list[Violation] = []
-        security = self.security_violation(header)
-        if security is not None:
-            found.append(security)
-        body = body or b""
-        try:
-            decoded = self._decode(header, body)
-        except PayloadError as exc:
-            return Report((*found, exc.violation))
-        if decoded is None:
-            return Report(tuple(found))
-        violations, event, parsed = self._judge(decoded)
-        if found:
-            violations = (*found, *violations)
-        return Report(violations, event=event, parsed=parsed, body=decoded)
+        """Judge a whole HTTP request: route, credentials, media type, encoding, body.
 
-    def is_plain_request(self, header: Callable[[str], str | None], size: int) -> bool:
+        ``path`` is the request target as sent (percent-encoded, with its query,
+        or absolute-form); ``credentials`` limits the accepted ones to tokens.
+        """
+        return judge_request(
+            self,
+            method,
+            target_path(path),
+            header_getter(headers),
+            BytesBody(body or b""),
+            credentials=credentials,
+        )
+
+    def is_plain_request(self, header: Header, size: int) -> bool:
         """Whether a request's headers leave only its body of ``size`` bytes to judge.
 
-        Plain: credentials the contract accepts, an accepted media type as is,
-        no ``Content-Encoding``, a body within the limit. That is how clients
-        mostly send, and the body's verdict is then the request's: the full
-        judgement would pass such headers through unchanged.
+        Plain: an accepted media type as the contract spells it, no
+        ``Content-Encoding``, a body within the limit. The full judgement would
+        pass such headers through unchanged.
         """
         return (
             0 < size <= self.max_body_size
             and header("content-type") in self.media_types
             and not header("content-encoding")
-            and self.security_violation(header) is None
         )
-
-    def security_violation(self, header: Any) -> Violation | None:
-        """None when one of the contract's security requirements is met."""
-        requirements = self.contract.security
-        if not requirements:
-            return None
-        # Plain loops: this runs on every request of the mock server.
-        for group in requirements:
-            for scheme in group:
-                if not _satisfies(header, scheme):
-                    break
-            else:
-                return None
-        wanted = " or ".join(
-            " and ".join(_describe_scheme(s) for s in group) or "nothing" for group in requirements
-        )
-        return Violation(
-            Kind.SECURITY, "security", f"missing or malformed credentials: expected {wanted}"
-        )
-
-    def route_violations(self, method: str, path: str) -> list[Violation]:
-        """A PATH or METHOD violation when the request does not reach the operation."""
-        if "://" in path:
-            # An absolute-form target (RFC 9112 3.2.2): whatever the host, only the path counts.
-            path = urlsplit(path).path or "/"
-        path = path.split("?", 1)[0]
-        if path not in self.paths:
-            return [
-                Violation(
-                    Kind.PATH,
-                    "path",
-                    f"no operation at {path}: the contract serves "
-                    f"{self.contract.method} {self.contract.path}",
-                )
-            ]
-        if method.upper() != self.contract.method:
-            return [
-                Violation(
-                    Kind.METHOD,
-                    "method",
-                    f"method {method.upper()} is not allowed on {self.contract.path}; "
-                    f"allowed: {', '.join(self.allowed_methods)}",
-                )
-            ]
-        return []
-
-    def _decode(self, header: Any, body: bytes) -> bytes | None:
-        """The request body ready for JSON parsing, or None when there is none to judge."""
-        limit = self.max_body_size
-        if len(body) > limit:
-            raise PayloadError(
-                Violation(
-                    Kind.TOO_LARGE,
-                    "maxBodySize",
-                    f"body of {len(body):,} bytes is over the limit of {limit:,}",
-                )
-            )
-        media_type = header("content-type")
-        if not body and not media_type:
-            if self.contract.body_required:
-                raise PayloadError(
-                    Violation(Kind.JSON, "json", "empty body: the contract requires a JSON body")
-                )
-            return None
-        self._check_media_type(media_type)
-        for coding in reversed(_codings(header("content-encoding"))):
-            if coding in ("gzip", "x-gzip"):
-                body = gunzip(body, limit)
-            elif coding != "identity":
-                raise PayloadError(
-                    Violation(
-                        Kind.UNSUPPORTED_ENCODING,
-                        "contentEncoding",
-                        f"Content-Encoding {coding!r} is not supported (use gzip or none)",
-                    )
-                )
-        return body
-
-    def _check_media_type(self, media_type: str | None) -> None:
-        if media_type in self.media_types:
-            return
-        base, _, params = (media_type or "").partition(";")
-        base = base.strip().lower()
-        if base not in self.media_types:
-            got = f"{media_type!r}" if media_type else "no Content-Type"
-            raise PayloadError(
-                Violation(
-                    Kind.MEDIA_TYPE,
-                    "contentType",
-                    f"{got} is not accepted; send {' or '.join(self.contract.media_types)}",
-                )
-            )
-        for param in params.split(";"):
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in (
-                "utf-8",
-                "utf8",
-            ):
-                raise PayloadError(
-                    Violation(
-                        Kind.MEDIA_TYPE,
-                        "contentType",
-                        f"charset {value.strip()!r} is not accepted: JSON is UTF-8",
-                    )
-                )
 
     def _document_node(self, ptr: str) -> Any:
         node: Any = self.contract.document
@@ -334,69 +218,6 @@ def _not_json(exc: Exception) -> Violation:
 def _clip(message: str, limit: int = 200) -> str:
     # jsonschema-rs puts the whole offending value in its messages.
     return message if len(message) <= limit else message[:limit] + "…"
-
-
-def bearer_token(headers: Headers) -> str | None:
-    """The token of an ``Authorization: Bearer`` header (scheme case-insensitive)."""
-    return _credentials(_header_getter(headers)("authorization"), "bearer")
-
-
-def environ_header(environ: Mapping[str, Any]) -> Callable[[str], str | None]:
-    """A header by name from a WSGI environ, as werkzeug's ``EnvironHeaders`` finds it."""
-
-    def header(name: str) -> str | None:
-        key = name.upper().replace("-", "_")
-        found: str | None = environ.get(key if key in _UNPREFIXED else f"HTTP_{key}")
-        return found
-
-    return header
-
-
-_UNPREFIXED = frozenset({"CONTENT_TYPE", "CONTENT_LENGTH"})
-
-
-def _header_getter(headers: Headers) -> Any:
-    environ = getattr(headers, "environ", None)
-    if isinstance(environ, dict):  # werkzeug's EnvironHeaders, without its per-call wrapping
-        return environ_header(environ)
-    if hasattr(headers, "getlist") or hasattr(headers, "get_all"):
-        # werkzeug and email.message headers already look up case-insensitively.
-        return headers.get  # type: ignore[union-attr]
-    items = headers.items() if isinstance(headers, Mapping) else headers
-    lowered = {k.lower(): v for k, v in items}
-    return lowered.get
-
-
-def _credentials(value: str | None, scheme: str) -> str | None:
-    if not value:
-        return None
-    given, _, token = value.strip().partition(" ")
-    token = token.strip()
-    if given.lower() != scheme or not token:
-        return None
-    return token
-
-
-def _satisfies(header: Any, scheme: SecurityScheme) -> bool:
-    if scheme.type == "http":
-        return _credentials(header("authorization"), scheme.scheme) is not None
-    if scheme.type == "apiKey" and scheme.location == "header":
-        return bool(header(scheme.parameter.lower()))
-    # Query and cookie keys, OAuth2 and OpenID Connect all arrive as a bearer
-    # token or a parameter we do not see here; accept what could carry them.
-    return bool(header("authorization"))
-
-
-def _describe_scheme(scheme: SecurityScheme) -> str:
-    if scheme.type == "http":
-        return f"'Authorization: {scheme.scheme.capitalize()} <credentials>'"
-    if scheme.type == "apiKey":
-        return f"{scheme.location} {scheme.parameter!r}"
-    return scheme.type
-
-
-def _codings(value: str | None) -> list[str]:
-    return [c.strip().lower() for c in (value or "").split(",") if c.strip()]
 
 
 def operation_paths(contract: Contract) -> frozenset[str]:

@@ -64,7 +64,7 @@ def test_asserting_on_a_refused_event(lineage_server):
     # Reading the refused requests tells strict mode the test expected them:
     # without this line, the test would fail at teardown listing the violation.
     (record,) = lineage_server.invalid
-    assert record.violations[0]["keyword"] == "format"
+    assert record.violations[0].keyword == "format"
     assert record.event["run"]["runId"] == "not-a-uuid"
 
 

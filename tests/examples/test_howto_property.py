@@ -50,9 +50,7 @@ def test_each_broken_rule_is_reported_where_it_was_broken(lineage_server, broken
     assert status == 422
     # Reading the refused request (and asserting on it) keeps strict mode happy.
     (record,) = lineage_server.invalid
-    assert (broken.pointer, broken.keyword) in [
-        (v["pointer"], v["keyword"]) for v in record.violations
-    ]
+    assert (broken.pointer, broken.keyword) in [(v.pointer, v.keyword) for v in record.violations]
 
 
 @shared_fixture

@@ -31,7 +31,7 @@ def emit_start() -> str:
 
 
 def test_the_client_retries_until_accepted(openlineage_env):
-    openlineage_env.fail_next(503, times=2)
+    openlineage_env.faults.fail_next(503, times=2)
 
     run_id = emit_start()
 
@@ -42,7 +42,7 @@ def test_the_client_retries_until_accepted(openlineage_env):
 
 
 def test_a_slow_endpoint(lineage_server):
-    lineage_server.delay_next(0.2)
+    lineage_server.faults.delay_next(0.2)
     event = {
         "eventTime": "2024-05-01T12:00:00Z",
         "producer": "https://example.com/producer",
