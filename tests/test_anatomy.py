@@ -10,7 +10,7 @@ import pytest
 
 from lineage_contract import Contract, ContractError
 from lineage_contract.contract._anatomy import MISSING, Anatomy, get
-from lineage_contract.testing._assertions import assert_run_lifecycle
+from lineage_contract.testing import assert_run_lifecycle
 
 RUN_ID = "3f2a6c9e-1b7d-4e0a-9c5f-2d8b7a6e4f10"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from lineage_contract.testing._assertions import (
+from lineage_contract.testing import (
     ABSENT,
     ANY,
     ANY_DATETIME,

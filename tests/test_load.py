@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from lineage_contract.mock._journal import SqliteJournal
+from lineage_contract.mock import SqliteJournal
 
 ROOT = Path(__file__).resolve().parents[1]
 PATH = "/api/v1/lineage"

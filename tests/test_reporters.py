@@ -20,7 +20,7 @@ from lineage_contract.cli._reporters import (
     describe,
     where,
 )
-from lineage_contract.files._sources import Outcome, Placed
+from lineage_contract.files import Outcome, Placed
 
 MISSING = Violation(Kind.SCHEMA, "required", "required property 'runId' is missing", "/run/runId")
 ENUM = Violation(Kind.SCHEMA, "enum", '"DONE" is not one of: START', "/eventType")

@@ -255,6 +255,7 @@ def test_journal_file_survives_a_restart(tmp_path: Path) -> None:
         (["--spec", "/nonexistent/openapi.json"], "openapi.json"),
         (["--token", "has space"], "token"),
         (["--workers", "-1"], "workers"),
+        (["--workers", "2", "--token", "café"], "ASCII"),
         (["--invalid-status", "200"], "status"),
     ],
 )
@@ -470,3 +471,76 @@ def test_workers_do_not_outlive_a_killed_server(tmp_path: Path) -> None:
             os.kill(w, signal.SIGKILL)
     assert survivors == []
     assert port_closed(served.port)
+
+
+# -- one judgement under every server --------------------------------------------
+
+
+def _raw(served: Served, request: bytes, *, half_close: bool = False) -> int | None:
+    """Send bytes as they are; the status answered, None when the connection closed unanswered."""
+    with socket.create_connection((served.host.strip("[]"), served.port), timeout=10) as sock:
+        sock.sendall(request)
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while b"\r\n" not in answer:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    if not answer:
+        return None
+    return int(answer.split(b" ", 2)[1])
+
+
+def _post_bytes(
+    target: str, body: bytes, *, token: bytes = b"t", length: int | None = None
+) -> bytes:
+    size = len(body) if length is None else length
+    return (
+        f"POST {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {size}\r\nConnection: close\r\n".encode()
+        + b"Authorization: Bearer "
+        + token
+        + b"\r\n\r\n"
+        + body
+    )
+
+
+def _chunked(target: str, body: bytes, *, token: bytes) -> bytes:
+    """A chunked body whose last (empty) chunk never comes."""
+    head = _post_bytes(target, b"", token=token).replace(
+        b"Content-Length: 0", b"Transfer-Encoding: chunked"
+    )
+    return head + f"{len(body):x}\r\n".encode() + body + b"\r\n"
+
+
+@pytest.mark.parametrize("workers", ["0", pytest.param("2", marks=needs_granian)])
+def test_every_server_routes_reads_and_authenticates_alike(workers: str) -> None:
+    body = json.dumps(event()).encode()
+    # granian blanks a header value that is not ASCII, so only one server can take café.
+    name = "café" if workers == "0" else "cafe"
+    with serve("--workers", workers, "--quiet", "--token", name) as served:
+        token = name.encode()
+        rows = [
+            # (what, request, half-close, status)
+            ("the token as UTF-8 bytes", _post_bytes(PATH, body, token=token), False, 200),
+            ("another token", _post_bytes(PATH, body, token=b"caff"), False, 401),
+            ("encoded '?'", _post_bytes(f"{PATH}%3Fzzz", body, token=token), False, 404),
+            ("double slash", _post_bytes(f"/{PATH}", body, token=token), False, 200),
+            (
+                "lower-case method",
+                _post_bytes(PATH, body, token=token).replace(b"POST", b"post", 1),
+                False,
+                405,
+            ),
+            ("short body", _post_bytes(PATH, body, token=token, length=len(body) + 100), True, 400),
+        ]
+        if workers == "0":
+            # granian hands the app a chunked body that lacks its last chunk as if complete.
+            rows.append(("no last chunk", _chunked(PATH, body, token=token), True, 400))
+        got = {what: _raw(served, request, half_close=half) for what, request, half, _ in rows}
+        assert got == {what: status for what, _, _, status in rows}
+        records = served.events()
+    short = [r for r in records if r["status"] == 400]
+    assert len(short) == sum(row[3] == 400 for row in rows) and not any(r["valid"] for r in short)

@@ -18,9 +18,15 @@ from werkzeug.test import Client
 
 from lineage_contract import Contract, Kind
 from lineage_contract.contract._dialect import Direction
-from lineage_contract.mock import MockApp, MockServer, create_app
+from lineage_contract.mock import (
+    JournalTimeout,
+    MemoryJournal,
+    MockApp,
+    MockServer,
+    SqliteJournal,
+    create_app,
+)
 from lineage_contract.mock._faults import SharedFaults
-from lineage_contract.mock._journal import JournalTimeout, MemoryJournal, SqliteJournal
 from lineage_contract.mock._problems import PROBLEM_JSON
 from lineage_contract.testing.reference import Reference
 

@@ -15,9 +15,9 @@ import pytest
 import yaml
 
 from lineage_contract import Kind, Validator
+from lineage_contract.files import InputError, Judge, Outcome, Source, expand, kind_of
 from lineage_contract.files import _json_stream as json_stream
 from lineage_contract.files import _parallel as parallel
-from lineage_contract.files._sources import InputError, Judge, Outcome, Source, expand, kind_of
 
 VALID: dict[str, Any] = {
     "eventType": "START",

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from lineage_contract.testing._assertions import (
+from lineage_contract.testing import (
     ABSENT,
     ANY,
     ANY_DATETIME,
@@ -22,9 +22,9 @@ from lineage_contract.testing._assertions import (
     assert_received,
     assert_run_lifecycle,
     format_differences,
+    from_template,
     match,
 )
-from lineage_contract.testing._templates import from_template
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 TEMPLATED = CORPUS / "openlineage-templated"

@@ -495,7 +495,7 @@ def test_any_host(validator: Validator, path: str) -> None:
         ("post", PATH, Kind.METHOD),  # methods are case-sensitive (RFC 9110 9.1)
         ("POST", "/api/v1/lineage/", Kind.PATH),
         ("POST", "/api/v1/lineage%3Fzzz", Kind.PATH),  # an encoded "?" is part of the path
-        ("POST", "//api/v1/lineage", Kind.PATH),
+        ("POST", "//api/v1/lineage", None),  # leading slashes fold, as http.server does
         ("POST", "/api/v1/lineage?x=1", None),
         ("POST", "/api/v2/lineage", Kind.PATH),
         ("POST", "/", Kind.PATH),

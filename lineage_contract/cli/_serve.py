@@ -69,6 +69,9 @@ def run(args: argparse.Namespace) -> int:
     bad = [t for t in tokens if not t or any(c.isspace() or c == "," for c in t)]
     if bad:
         return _usage(f"a token cannot be empty nor hold spaces or commas: {bad[0]!r}")
+    if args.workers and not all(t.isascii() for t in tokens):
+        # granian hands the app an empty value for a header that is not ASCII.
+        return _usage("under --workers a token must be ASCII (granian drops other header values)")
     options = ServeOptions(
         host=args.host,
         port=args.port,
@@ -85,13 +88,6 @@ def run(args: argparse.Namespace) -> int:
         return serve_threaded(options, stop, quiet=args.quiet)
     except Stopped:
         return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m lineage_contract.mock._serving``: the same as ``lineage-contract serve``."""
-    parser = argparse.ArgumentParser(prog="lineage-contract serve", description=__doc__)
-    configure(parser)
-    return run(parser.parse_args(argv))
 
 
 def _usage(message: str) -> int:

@@ -59,7 +59,7 @@ from ..validation import (
     judge_request,
     too_large,
 )
-from ..validation._request import target_path
+from ..validation._request import fold_slashes, target_path
 from ._faults import FaultError, Faults, SharedFaults, parse_fault
 from ._journal import (
     DEFAULT_LIMIT,
@@ -416,8 +416,7 @@ def request_path(environ: WSGIEnvironment) -> str:
     raw = environ.get("REQUEST_URI") or environ.get("RAW_URI")
     if raw:
         return target_path(raw)
-    path: str = environ.get("PATH_INFO") or "/"
-    return path
+    return fold_slashes(environ.get("PATH_INFO") or "/")
 
 
 class WSGIBody:

@@ -1,8 +1,8 @@
-"""``lineage-contract serve``: run the mock server from the command line.
+"""Serving the mock: what ``lineage-contract serve`` runs, and the WSGI factory.
 
 One process serves with werkzeug's threaded server. ``--workers N`` runs N
-worker processes under granian, whose Rust HTTP core serves the mock several
-times faster than gunicorn's workers do (``bench/serve.py`` measures both); the
+worker processes under granian, whose Rust HTTP core serves the mock
+faster than gunicorn's workers do (``bench/serve.py`` measures both); the
 workers share one SQLite journal, a temporary file unless ``--journal`` names
 one. Either way ``listening on http://HOST:PORT`` is printed on stdout once
 connections are accepted (the real port, also for ``--port 0``), one line per
@@ -478,10 +478,9 @@ def settle_heap() -> None:
     A 6 KB event parses into a few hundred objects, so with the default
     thresholds the collector runs every other request and now and then walks
     the whole heap (contract, compiled schemas, modules). Freezing what startup
-    built and collecting the young generation less often takes about a third
-    off the mock's cost per request in werkzeug's threaded server
-    (``bench/serve.py``). Only for processes ``serve`` runs, never for an app
-    built into someone else's server.
+    built and collecting the young generation less often keeps that work off
+    the request path (``bench/serve.py`` measures the difference). Only for
+    processes ``serve`` runs, never for an app built into someone else's server.
     """
     gc.collect()
     gc.freeze()

@@ -48,14 +48,10 @@ class Credentials:
         given = self.credential(header)
         if given is None:
             return self._missing
-        # WSGI hands headers over decoded as latin-1: that gives back the bytes sent.
-        try:
-            candidate = given.encode("latin-1")
-        except UnicodeEncodeError:
-            candidate = given.encode()
         accepted = False
-        for token in self._accepted:  # every token compared: the time does not tell which matched
-            accepted |= hmac.compare_digest(candidate, token)
+        for candidate in _as_sent(given):
+            for token in self._accepted:  # all compared: the time does not tell which matched
+                accepted |= hmac.compare_digest(candidate, token)
         return None if accepted else self._unknown
 
     def credential(self, header: Header) -> str | None:
@@ -75,6 +71,16 @@ class Credentials:
                 if scheme.type == "apiKey" and scheme.location == "header":
                     return {scheme.parameter: token}
         return {"Authorization": f"Bearer {token}"}
+
+
+def _as_sent(value: str) -> tuple[bytes, ...]:
+    """The bytes a header value was sent as. WSGI servers decode headers as latin-1
+    (PEP 3333), which encoding gives the bytes back; some decode UTF-8 instead."""
+    try:
+        raw = value.encode("latin-1")
+    except UnicodeEncodeError:
+        return (value.encode(),)
+    return (raw, value.encode()) if not raw.isascii() else (raw,)
 
 
 def bearer_token(header: Header) -> str | None:

@@ -8,8 +8,8 @@ character position: what orjson refuses stays refused.
 
 orjson reads an integer past 64 bits as a float (exact below 2**53, rounded
 above); the verdict never depends on it for this contract, and spending a scan
-of every payload to keep such integers exact would cost the hot path a sixth of
-its time.
+of every payload to keep such integers exact would weigh on the hot path
+(``bench/validate.py``).
 """
 
 from __future__ import annotations

@@ -128,11 +128,21 @@ def route_violations(validator: Validator, method: str, path: str) -> list[Viola
 
 
 def target_path(target: str) -> str:
-    """The decoded path of a request target: origin-form or absolute-form, query dropped."""
+    """The decoded path of a request target: origin-form or absolute-form, query dropped.
+
+    Leading slashes count as one: Python's ``http.server`` (under werkzeug's
+    server) folds them before any application sees the request, so every
+    server must, for one route rule.
+    """
     if "://" in target:
         # An absolute-form target (RFC 9112 3.2.2): whatever the host, only the path counts.
         target = urlsplit(target).path or "/"
-    return unquote(target.split("?", 1)[0])
+    return fold_slashes(unquote(target.split("?", 1)[0]))
+
+
+def fold_slashes(path: str) -> str:
+    """``//a/b`` as ``/a/b``; see :func:`target_path`."""
+    return "/" + path.lstrip("/") if path.startswith("//") else path
 
 
 def too_large(size: int | None, limit: int) -> Violation:

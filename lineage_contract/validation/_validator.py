@@ -1,10 +1,10 @@
 """Judge payloads and whole requests against the contract.
 
-The verdict comes from jsonschema-rs, compiled once from the contract (a valid
-6 KB event costs a few microseconds). When it says no, jsonschema, with this
-package's own format checkers, explains why: the detailed violations always
-come from that one place. The test suite cross-checks both engines and
-openapi-core on every corpus file, fixture and generated event.
+The verdict comes from jsonschema-rs, compiled once from the contract. When it
+says no, jsonschema, with this package's own format checkers, explains why:
+the detailed violations always come from that one place. The test suite
+cross-checks both engines and openapi-core on every corpus file, fixture and
+generated event.
 """
 
 from __future__ import annotations

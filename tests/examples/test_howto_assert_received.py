@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from lineage_contract.testing._assertions import ABSENT, ANY, ANY_UUID, unordered
+from lineage_contract.testing import ABSENT, ANY, ANY_UUID, unordered
 
 
 def make_event(event_type: str, run_id: str, **extra):

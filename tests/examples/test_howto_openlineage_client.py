@@ -17,7 +17,7 @@ from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import Dataset, Job, Run, RunEvent, RunState
 from openlineage.client.uuid import generate_new_uuid
 
-from lineage_contract.testing._assertions import ANY_DATETIME, ANY_UUID
+from lineage_contract.testing import ANY_DATETIME, ANY_UUID
 
 PRODUCER = "https://example.com/pipelines/orders"
 
