@@ -28,7 +28,7 @@ from .errors import ContractError, InvalidEvent, LineageContractError
 
 if TYPE_CHECKING:
     from .contract import Contract
-    from .validation import Kind, Report, Validator, Violation
+    from .validation import Kind, Level, Report, Validator, Violation
 
 # The pytest plugin imports this package in every pytest session of anyone who
 # installs the kit: the engines (jsonschema, jsonschema-rs, openapi tooling)
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "Contract": ".contract",
     "Kind": ".validation",
+    "Level": ".validation",
     "Report": ".validation",
     "Validator": ".validation",
     "Violation": ".validation",
@@ -55,6 +56,7 @@ __all__ = [
     "ContractError",
     "InvalidEvent",
     "Kind",
+    "Level",
     "LineageContractError",
     "Report",
     "Validator",

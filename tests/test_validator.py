@@ -22,6 +22,7 @@ from lineage_contract import (
     Contract,
     InvalidEvent,
     Kind,
+    Level,
     LineageContractError,
     Report,
     Validator,
@@ -455,8 +456,9 @@ def test_report_shape(validator: Validator) -> None:
         "keyword": "format",
         "message": report.violations[0].message,
         "schemaPointer": "/components/schemas/Run/properties/runId/format",
+        "level": "error",
     }
-    assert report.summary().startswith("1 violation(s):\n  /run/runId: ")
+    assert report.summary().startswith("1 violation(s), 0 warning(s):\n  /run/runId: ")
     assert validator.check(BODY).summary() == "valid"
 
 
@@ -790,3 +792,35 @@ def test_the_request_shortcut_takes_the_plain_valid_request(validator: Validator
 @pytest.mark.parametrize("body", [b'{"x": NaN}', b"", b"\xff", b'"\\ud800"', b"[1e999]"])
 def test_accepted_event_refuses_what_is_not_json(validator: Validator, body: bytes) -> None:
     assert validator.accepted_event(body) is REFUSED
+
+
+@pytest.mark.parametrize(
+    ("levels", "valid", "kind"),
+    [
+        ((), True, None),
+        ((Level.WARNING,), True, None),
+        ((Level.WARNING, Level.ERROR), False, Kind.SCHEMA),
+        ((Level.ERROR,), False, Kind.SCHEMA),
+    ],
+)
+def test_warnings_never_decide_the_verdict(
+    levels: tuple[Level, ...], valid: bool, kind: Kind | None
+) -> None:
+    # A warning of a kind that would come first still leaves the verdict to the errors.
+    found = tuple(
+        Violation(Kind.SCHEMA if lv is Level.ERROR else Kind.SPEC, "k", "m", level=lv)
+        for lv in levels
+    )
+    report = Report(found)
+    assert (report.valid, report.kind) == (valid, kind)
+    assert len(report.errors) + len(report.warnings) == len(found)
+
+
+def test_a_violation_survives_its_dict() -> None:
+    violation = Violation(
+        Kind.SPEC, "type", "m", pointer="/a", level=Level.WARNING, schema_url="https://x/y.json"
+    )
+    data = violation.to_dict()
+    assert (data["level"], data["schemaURL"]) == ("warning", "https://x/y.json")
+    assert Violation.from_dict(data) == violation
+    assert str(violation) == "warning: /a: m [type]"

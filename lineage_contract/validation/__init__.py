@@ -8,7 +8,7 @@ read and compared in one place; strict JSON parsing and gzip decoding are here t
 
 from ._credentials import Credentials, bearer_token
 from ._payload import REFUSED, PayloadError, gunzip, parse_json
-from ._report import Kind, Report, Violation, table
+from ._report import Kind, Level, Report, Violation, table
 from ._request import Body, BytesBody, environ_header, header_getter, judge_request, too_large
 from ._validator import DEFAULT_MAX_BODY, Validator
 
@@ -19,6 +19,7 @@ __all__ = [
     "BytesBody",
     "Credentials",
     "Kind",
+    "Level",
     "PayloadError",
     "Report",
     "Validator",

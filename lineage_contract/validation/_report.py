@@ -27,9 +27,32 @@ class Kind(enum.Enum):
     SCHEMA = "schema"
     INTERNAL = "internal"
     """The kit itself failed on the request (a bug, or a journal that cannot write)."""
+    # Warnings: the event keeps the contract but breaks the OpenLineage specification.
+    SPEC = "spec"
+    """A facet or the event against the OpenLineage schema its ``_schemaURL`` names."""
+    LIFECYCLE = "lifecycle"
+    """A run's events together: START first, one terminal event, time never going back."""
+    NAMING = "naming"
+    """Dataset namespaces and names against OpenLineage's naming conventions."""
+    LINEAGE = "lineage"
+    """The lineage graph the events draw: column lineage against the datasets' schemas."""
 
 
 _PRECEDENCE = {kind: rank for rank, kind in enumerate(Kind)}
+
+
+class Level(enum.Enum):
+    """How much a finding weighs.
+
+    An ``error`` breaks the contract: it decides the verdict, the HTTP status
+    and the exit code. A ``warning`` keeps the contract but breaks the
+    OpenLineage specification or a rule across events: it is reported, and
+    counts only where asked (``--fail-on warning``); a mock never answers
+    differently for one.
+    """
+
+    ERROR = "error"
+    WARNING = "warning"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +63,9 @@ class Violation:
     (for a missing property, the pointer it should have had). ``keyword`` is the
     rule broken (``required``, ``type``, ``format``, ... or, outside the body,
     ``method``, ``security``, ...). ``schema_pointer`` points into the OpenAPI
-    document at the rule, when there is one.
+    document at the rule, when there is one; ``schema_url`` names the schema a
+    finding was checked against when it is not the contract (an OpenLineage
+    facet schema, after resolution).
     """
 
     kind: Kind
@@ -50,6 +75,8 @@ class Violation:
     schema_pointer: str = ""
     position: int | None = None
     """Character offset of a JSON syntax error in the decoded body."""
+    level: Level = Level.ERROR
+    schema_url: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -58,9 +85,12 @@ class Violation:
             "keyword": self.keyword,
             "message": self.message,
             "schemaPointer": self.schema_pointer,
+            "level": self.level.value,
         }
         if self.position is not None:
             data["position"] = self.position
+        if self.schema_url:
+            data["schemaURL"] = self.schema_url
         return data
 
     @classmethod
@@ -73,6 +103,8 @@ class Violation:
             pointer=data.get("pointer", ""),
             schema_pointer=data.get("schemaPointer", ""),
             position=data.get("position"),
+            level=Level(data.get("level", Level.ERROR.value)),
+            schema_url=data.get("schemaURL", ""),
         )
 
     @property
@@ -87,9 +119,11 @@ class Violation:
         return "" if self.kind is Kind.JSON else self.kind.value
 
     def __str__(self) -> str:
-        """``where: message [keyword]``: how every output shows one violation."""
+        """``where: message [keyword]``: how every output shows one violation
+        (``warning: `` first for a warning)."""
         where = self.where
-        return f"{where + ': ' if where else ''}{self.message} [{self.keyword}]"
+        level = "warning: " if self.level is Level.WARNING else ""
+        return f"{level}{where + ': ' if where else ''}{self.message} [{self.keyword}]"
 
 
 def table(violations: Iterable[Violation], indent: str = "  ") -> list[str]:
@@ -102,7 +136,11 @@ def table(violations: Iterable[Violation], indent: str = "  ") -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Report:
-    """The verdict on one payload or request, with every violation at once."""
+    """The verdict on one payload or request, with every finding at once.
+
+    ``violations`` holds errors and warnings alike; the verdict (``valid``,
+    ``kind``) follows the errors only.
+    """
 
     violations: tuple[Violation, ...] = ()
     event: Any = None
@@ -113,7 +151,16 @@ class Report:
 
     @property
     def valid(self) -> bool:
-        return not self.violations
+        """No error: the contract holds (warnings may remain)."""
+        return not self.violations or all(v.level is Level.WARNING for v in self.violations)
+
+    @property
+    def errors(self) -> tuple[Violation, ...]:
+        return tuple(v for v in self.violations if v.level is Level.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Violation, ...]:
+        return tuple(v for v in self.violations if v.level is Level.WARNING)
 
     def __bool__(self) -> bool:
         return self.valid
@@ -131,14 +178,15 @@ class Report:
     @property
     def kind(self) -> Kind | None:
         """The kind that decides the verdict (see :class:`Kind`); None when valid."""
-        if not self.violations:
+        errors = self.errors
+        if not errors:
             return None
-        return min((v.kind for v in self.violations), key=_PRECEDENCE.__getitem__)
+        return min((v.kind for v in errors), key=_PRECEDENCE.__getitem__)
 
     def summary(self) -> str:
-        if self.valid:
+        if not self.violations:
             return "valid"
-        lines = [f"{len(self.violations)} violation(s):"]
+        lines = [f"{len(self.errors)} violation(s), {len(self.warnings)} warning(s):"]
         lines.extend(f"  {v}" for v in self.violations)
         return "\n".join(lines)
 
