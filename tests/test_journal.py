@@ -12,7 +12,6 @@ from typing import Any
 import orjson
 import pytest
 
-import lineage_contract.mock._journal as journal_module
 from lineage_contract.mock._journal import (
     Journal,
     JournalTimeout,
@@ -266,11 +265,8 @@ def _append_and_die(path: str, count: int) -> None:
 
 
 @pytest.mark.parametrize("count", [1, 3])
-def test_sqlite_full_logs_are_sealed_and_moved(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int
-) -> None:
-    monkeypatch.setattr(journal_module, "LOG_LIMIT", 1)  # every record fills a log
-    journal = SqliteJournal(tmp_path / "journal.db")
+def test_sqlite_full_logs_are_sealed_and_moved(tmp_path: Path, count: int) -> None:
+    journal = SqliteJournal(tmp_path / "journal.db", log_limit=1)  # every record fills a log
     for _ in range(count):
         journal.append(record())
     if journal._sealing is not None:
@@ -345,3 +341,39 @@ def test_sqlite_survives_fork_after_use(tmp_path: Path) -> None:
     journal.append(record())
     assert journal.count == 202
     assert len({r.id for r in journal.records()}) == 202
+
+
+def test_sqlite_rotation_under_reads_loses_no_acknowledged_record(tmp_path: Path) -> None:
+    # Logs rotate every few records while other threads read (each read moves
+    # and seals logs): a log a reader took for sealed before its writer held it
+    # was deleted under the writer, which went on acknowledging into it.
+    path = tmp_path / "journal.db"
+    journal = SqliteJournal(path, log_limit=4096)
+    acknowledged: list[str] = []
+    deadline = time.monotonic() + 2.0
+
+    def write(worker: int) -> None:
+        for n in range(100_000):
+            if time.monotonic() > deadline:
+                return
+            run = f"{worker}-{n}"
+            journal.append(record(run_id=run))
+            acknowledged.append(run)
+
+    def read() -> None:
+        while time.monotonic() < deadline:
+            journal.tally()
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    threads += [threading.Thread(target=read) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    live = {r.run_id for r in journal.records()}
+    journal.close()
+    with SqliteJournal(path) as again:
+        kept = [r.run_id for r in again.records()]
+    assert len(acknowledged) > 1000  # enough rotations to matter
+    assert not set(acknowledged) - live, f"{len(set(acknowledged) - live)} lost"
+    assert sorted(kept) == sorted(acknowledged)

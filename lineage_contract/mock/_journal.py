@@ -376,9 +376,16 @@ class SqliteJournal(Journal):
     busy handler sleeps for milliseconds.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 30.0,
+        log_limit: int = LOG_LIMIT,
+    ) -> None:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
+        self.log_limit = log_limit
         self._pid = os.getpid()
         self._pool: list[sqlite3.Connection] = []
         # One writer at a time inside a process: a Python lock hands over in
@@ -488,7 +495,7 @@ class SqliteJournal(Journal):
                 self._log.write(payload)
             except OSError as exc:
                 raise LineageContractError(f"journal {self.path}: {exc}") from exc
-            if self._log.size >= LOG_LIMIT:
+            if self._log.size >= self.log_limit:
                 self._log.close()
                 self._log = None
                 self._seal_in_background()
