@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 import pytest
 
+from lineage_contract.errors import LineageContractError
 from lineage_contract.mock._journal import (
     Journal,
     JournalTimeout,
@@ -377,3 +378,42 @@ def test_sqlite_rotation_under_reads_loses_no_acknowledged_record(tmp_path: Path
     assert len(acknowledged) > 1000  # enough rotations to matter
     assert not set(acknowledged) - live, f"{len(set(acknowledged) - live)} lost"
     assert sorted(kept) == sorted(acknowledged)
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("/dev/null", "not a regular file"),
+        (".", "not a regular file"),
+        ("nope/journal.db", "unable to open database file"),
+        ("garbage.db", "file is not a database"),
+    ],
+)
+def test_sqlite_refuses_an_unusable_path(tmp_path: Path, name: str, reason: str) -> None:
+    (tmp_path / "garbage.db").write_bytes(b"not a database" * 100)
+    path = tmp_path / name
+    with pytest.raises(LineageContractError, match=f"cannot open journal .*: {reason}"):
+        SqliteJournal(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["garbage.db"]  # nothing made beside
+
+
+class _FullDisk(SqliteJournal):
+    """A journal whose database can grow no further, as on a full disk."""
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = super()._connect()
+        conn.execute("PRAGMA max_page_count=12")
+        return conn
+
+
+def test_sqlite_full_disk_reports_the_first_error(tmp_path: Path) -> None:
+    journal = _FullDisk(tmp_path / "journal.db")
+    for _ in range(20):
+        journal.append(Record("POST", "/", 200, True, body=b"x" * 30_000))
+    # SQLite rolls the transaction back itself; a ROLLBACK after it must not hide why.
+    with pytest.raises(sqlite3.OperationalError, match="database or disk is full"):
+        journal.records()
+    journal.close()
+    assert len(list(tmp_path.glob("journal.db.*.log"))) == 1  # nothing lost: logged still
+    with SqliteJournal(tmp_path / "journal.db") as roomy:  # as once space is freed
+        assert len(roomy.records()) == 20

@@ -266,6 +266,45 @@ def test_bad_options_fail_before_listening(args: list[str], message: str) -> Non
     assert message in done.stderr
 
 
+WORKERS = ("--workers", "2")
+
+
+def _unusable_journal(tmp_path: Path, kind: str) -> Path:
+    if kind == "device":
+        return Path("/dev/null")
+    if kind == "directory":
+        return tmp_path
+    if kind == "missing directory":
+        return tmp_path / "nope" / "journal.db"
+    garbage = tmp_path / "journal.db"
+    garbage.write_bytes(b"not a database, not even close" * 10)
+    return garbage
+
+
+@pytest.mark.parametrize(
+    ("kind", "workers", "reason"),
+    [
+        ("device", (), "not a regular file"),
+        ("directory", (), "not a regular file"),
+        ("missing directory", (), "unable to open database file"),
+        ("not sqlite", (), "file is not a database"),
+        pytest.param("device", WORKERS, "not a regular file", marks=needs_granian),
+        pytest.param("not sqlite", WORKERS, "file is not a database", marks=needs_granian),
+    ],
+)
+def test_an_unusable_journal_is_refused_at_start(
+    tmp_path: Path, kind: str, workers: tuple[str, ...], reason: str
+) -> None:
+    journal = _unusable_journal(tmp_path, kind)
+    done = subprocess.run(
+        command("--journal", str(journal), *workers), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2, done.stderr
+    assert "listening on" not in done.stdout
+    assert "Traceback" not in done.stderr
+    assert f"cannot open journal {journal}: {reason}" in done.stderr
+
+
 def test_a_taken_port_is_an_error() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -27,6 +27,7 @@ import fcntl
 import logging
 import os
 import sqlite3
+import stat
 import threading
 import time
 from collections import deque
@@ -395,8 +396,22 @@ class SqliteJournal(Journal):
         self._log_lock = threading.Lock()
         self._log: LogWriter | None = None
         self._sealing: threading.Thread | None = None
-        self._init_file()
-        self.refresh()  # what a process killed earlier logged
+        try:
+            self._check_path()
+            self._init_file()
+            self.refresh()  # what a process killed earlier logged
+        except (OSError, sqlite3.Error) as exc:
+            self._release()
+            raise LineageContractError(f"cannot open journal {self.path}: {exc}") from exc
+
+    def _check_path(self) -> None:
+        """Refuse what SQLite would open but cannot keep a journal in (``/dev/null``, a FIFO)."""
+        try:
+            mode = self.path.stat().st_mode
+        except FileNotFoundError:
+            return
+        if not stat.S_ISREG(mode):
+            raise LineageContractError(f"cannot open journal {self.path}: not a regular file")
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
@@ -405,7 +420,11 @@ class SqliteJournal(Journal):
             isolation_level=None,
             check_same_thread=False,
         )
-        conn.execute("PRAGMA synchronous=OFF")
+        try:
+            conn.execute("PRAGMA synchronous=OFF")
+        except sqlite3.Error:
+            conn.close()
+            raise
         return conn
 
     def _init_file(self) -> None:
@@ -423,7 +442,7 @@ class SqliteJournal(Journal):
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise LineageContractError(f"cannot open journal {self.path}: {exc}") from exc
+                    raise
                 time.sleep(0.01)
 
     def _after_fork(self) -> None:
@@ -542,7 +561,10 @@ class SqliteJournal(Journal):
                 )
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                # SQLite may have rolled back already (a full disk does): the
+                # error to report is the first one, not the ROLLBACK's.
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
                 raise
         # A sealed log is done once its records are committed (a torn end was
         # never acknowledged). Deleted before its offset, so that a crash in
@@ -627,6 +649,10 @@ class SqliteJournal(Journal):
                     self._log = None
             with contextlib.suppress(LineageContractError, OSError, sqlite3.Error):
                 self.refresh()  # a clean stop leaves no log behind
+        self._release()
+
+    def _release(self) -> None:
+        """Close the connections and the lock file (a forked child parks its inherited ones)."""
         pool, self._pool = self._pool, []
         if os.getpid() != self._pid:
             _ORPHANS.extend(pool)
