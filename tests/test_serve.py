@@ -376,6 +376,17 @@ def test_workers_without_journal_use_a_temporary_file_and_remove_it() -> None:
 
 
 @needs_granian
+def test_workers_record_what_a_drop_answered() -> None:
+    # granian hands the app no socket to close: the client gets a 500, and so says the record.
+    with serve("--workers", "2", "--quiet") as served:
+        assert served.request("POST", "/_lineage/faults", '{"drop": true}')[0] == 201
+        answered = served.post(event())
+        (record,) = served.events()
+        assert served.stop() == 0
+    assert answered == record["status"] == 500
+
+
+@needs_granian
 def test_workers_stop_on_sigint_and_free_the_port() -> None:
     with serve("--workers", "2") as served:
         assert served.post(event()) == 200

@@ -530,6 +530,16 @@ def test_nonsense_faults_are_refused(app: MockApp, client: Client, body: bytes) 
     assert app.faults.pending == 0
 
 
+def test_a_drop_the_server_cannot_make_is_recorded_as_its_500(app: MockApp) -> None:
+    # No client socket in the environ (granian, waitress, the test client): the
+    # request is aborted and the server answers 500, which is what the record says.
+    app.faults.drop_next()
+    with pytest.raises(ConnectionResetError):
+        Client(app).post(PATH, headers=JSON, data=EVENT)
+    (record,) = app.records()
+    assert (record.status, record.valid) == (500, True)
+
+
 def test_clear_forgets_records_and_faults(app: MockApp, client: Client) -> None:
     client.post(PATH, headers=JSON, data=EVENT)
     app.faults.fail_next(503)

@@ -22,8 +22,8 @@ filtered by ``valid``, ``runId``, ``job``, ``since``), ``GET healthz``,
 
 A ``drop`` fault needs the server to hand over the client socket (werkzeug's
 development server and gunicorn do); elsewhere (granian, waitress) the request
-is aborted with an exception and the server decides what the client sees,
-typically a 500.
+is aborted with an exception and the server answers it, typically with a 500:
+the record says 500 there, and None only where the connection was closed.
 
 The lineage request path is kept lean: the contract is compiled once, the
 success answer is pre-rendered and sent without a response object, and the
@@ -208,7 +208,7 @@ class MockApp:
         status = self.success_status if report.kind is None else self.status_by_kind[report.kind]
         answered: int | None = status
         if fault is not None:
-            answered = None if fault.drop else (fault.status or status)
+            answered = _drop_answer(environ) if fault.drop else (fault.status or status)
         query = environ.get("QUERY_STRING")
         event, parsed = report.event, report.parsed
         record = Record(
@@ -472,6 +472,20 @@ def _status_line(code: int) -> str:
     return f"{code} {HTTP_STATUS_CODES.get(code, 'Unknown')}"
 
 
+def _client_socket(environ: WSGIEnvironment) -> socket.socket | None:
+    for key in _SOCKET_KEYS:
+        sock = environ.get(key)
+        if isinstance(sock, socket.socket):
+            return sock
+    return None
+
+
+def _drop_answer(environ: WSGIEnvironment) -> int | None:
+    """What the client gets for a drop: nothing (None) where the socket can be closed,
+    else the 500 a server answers to an aborted request."""
+    return None if _client_socket(environ) is not None else 500
+
+
 def _drop_connection(environ: WSGIEnvironment) -> None:
     """Close the client connection without an answer, then abort the request.
 
@@ -479,12 +493,10 @@ def _drop_connection(environ: WSGIEnvironment) -> None:
     ``ConnectionResetError`` tells the server not to answer: werkzeug and
     gunicorn both treat it as a connection the client dropped, without a 500.
     """
-    for key in _SOCKET_KEYS:
-        sock = environ.get(key)
-        if isinstance(sock, socket.socket):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            break
+    sock = _client_socket(environ)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
     else:
         log.warning("this WSGI server exposes no client socket: it may answer the drop with a 500")
     raise ConnectionResetError(errno.ECONNRESET, "connection dropped by an injected fault")
