@@ -17,6 +17,7 @@ from lineage_contract.mock._journal import (
     Journal,
     JournalTimeout,
     MemoryJournal,
+    Page,
     Record,
     SqliteJournal,
     open_journal,
@@ -82,8 +83,12 @@ def test_record_to_dict_embeds_the_event_as_sent() -> None:
         "runId": RUN_A,
         "job": "etl/daily",
         "event": rec.event,
-        "body": rec.body.decode(),
+        "body": None,  # each body once: the event is the body, as sent
     }
+    assert rec.to_dict()["body"] == rec.body.decode()
+    broken = Record("POST", "/", 400, False, body=b"{x", parsed=False)
+    listed = orjson.loads(records_json([broken]))[0]
+    assert (listed["event"], listed["body"]) == (None, "{x")
 
 
 @pytest.mark.parametrize(
@@ -183,6 +188,21 @@ def test_wait_for_times_out_with_what_arrived(journal: Journal) -> None:
     assert [r.id for r in info.value.records] == [1]
 
 
+def test_pages(journal: Journal) -> None:
+    for valid in (True, False, True, True, True):
+        journal.append(record(valid=valid))
+    pages = [journal.page(limit=2, since=since) for since in (0, 2, 4)]
+    assert [[r.id for r in p.records] for p in pages] == [[1, 2], [3, 4], [5]]
+    assert [p.next_cursor for p in pages] == [2, 4, None]
+    valid = journal.page(valid=True, limit=2)
+    assert ([r.id for r in valid.records], valid.next_cursor) == ([1, 3], 3)
+    size = len(record().body)
+    assert len(journal.page(max_bytes=2 * size).records) == 2
+    assert len(journal.page(max_bytes=2 * size - 1).records) == 1
+    assert len(journal.page(max_bytes=1).records) == 1  # the first always
+    assert journal.page(since=5) == Page([], None)
+
+
 # -- memory ------------------------------------------------------------------------
 
 
@@ -195,6 +215,22 @@ def test_memory_journal_drops_the_oldest() -> None:
     assert (journal.tally(valid=True), journal.tally(valid=False)) == (2, 1)
     journal.clear()
     assert journal.dropped == 0
+
+
+def test_memory_journal_is_bounded_in_bytes() -> None:
+    size = len(record().body)
+    journal = MemoryJournal(limit=100, max_bytes=3 * size)
+    for valid in (False, True, True, True, False):
+        journal.append(record(valid=valid))
+    assert [r.id for r in journal.records()] == [3, 4, 5]
+    assert journal.dropped == 2
+    assert (journal.tally(valid=True), journal.tally(valid=False)) == (2, 1)
+    big = Record("POST", "/", 200, True, body=b"x" * 10 * size)
+    journal.append(big)  # bigger than the bound alone: kept, the others go
+    assert journal.records() == [big] and journal.dropped == 5
+    journal.clear()
+    journal.append(record())
+    assert journal.count == 1
 
 
 def test_memory_journal_counts_exactly_under_threads() -> None:

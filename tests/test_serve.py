@@ -81,11 +81,17 @@ class Served:
         return self.request("POST", PATH, body, headers)[0]
 
     def events(self, query: str = "") -> list[dict[str, Any]]:
-        status, _, body = self.request("GET", f"/_lineage/events{query}")
-        assert status == 200
-        data = json.loads(body)
-        records = data["records"] if isinstance(data, dict) else data
-        assert isinstance(records, list)
+        """Every record listed for ``query`` (``?valid=true``...), page by page."""
+        records: list[dict[str, Any]] = []
+        url: str | None = f"/_lineage/events{query}"
+        while url is not None:
+            status, headers, body = self.request("GET", url)
+            assert status == 200
+            page = json.loads(body)
+            assert isinstance(page, list)
+            records += page
+            cursor = headers.get("X-Lineage-Next-Cursor")
+            url = f"/_lineage/events?{query.lstrip('?')}&cursor={cursor}" if cursor else None
         return records
 
     def log_lines(self, count: int, timeout: float = 10) -> list[str]:
