@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -116,3 +117,37 @@ def test_shared_faults_are_seen_by_another_instance(tmp_path: Path) -> None:
     one.drop_next(times=4)
     other.clear()
     assert one.pending == 0 and one.take() is None
+
+
+def _steps(journal: SqliteJournal, operation: Callable[[], object]) -> int:
+    """SQLite virtual-machine steps ``operation`` costs: the work, without a clock."""
+    steps = 0
+
+    def count() -> int:
+        nonlocal steps
+        steps += 1
+        return 0  # carry on
+
+    for conn in journal._pool:
+        conn.set_progress_handler(count, 1)
+    operation()
+    for conn in journal._pool:
+        conn.set_progress_handler(None, 1)
+    return steps
+
+
+@pytest.mark.parametrize("queued", [10, 2000])
+def test_shared_faults_cost_does_not_grow_with_the_queue(tmp_path: Path, queued: int) -> None:
+    journal = SqliteJournal(tmp_path / "journal.db")
+    faults = SharedFaults(journal)
+    for _ in range(queued):
+        faults.fail_next(503)
+    half = queued // 2
+    for _ in range(half):  # spent countdowns must not weigh on the next takes
+        faults.take()
+    add = _steps(journal, lambda: faults.fail_next(500))
+    take = _steps(journal, faults.take)
+    # A few hundred steps whatever the queue holds; a scan of 2,000 rows costs tens of thousands.
+    assert add < 500 and take < 500, (add, take)
+    assert faults.pending == queued - half
+    journal.close()

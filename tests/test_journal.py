@@ -12,11 +12,12 @@ from typing import Any
 import orjson
 import pytest
 
-import lineage_contract.mock._journal as journal_module
+from lineage_contract.errors import LineageContractError
 from lineage_contract.mock._journal import (
     Journal,
     JournalTimeout,
     MemoryJournal,
+    Page,
     Record,
     SqliteJournal,
     open_journal,
@@ -82,8 +83,12 @@ def test_record_to_dict_embeds_the_event_as_sent() -> None:
         "runId": RUN_A,
         "job": "etl/daily",
         "event": rec.event,
-        "body": rec.body.decode(),
+        "body": None,  # each body once: the event is the body, as sent
     }
+    assert rec.to_dict()["body"] == rec.body.decode()
+    broken = Record("POST", "/", 400, False, body=b"{x", parsed=False)
+    listed = orjson.loads(records_json([broken]))[0]
+    assert (listed["event"], listed["body"]) == (None, "{x")
 
 
 @pytest.mark.parametrize(
@@ -183,6 +188,21 @@ def test_wait_for_times_out_with_what_arrived(journal: Journal) -> None:
     assert [r.id for r in info.value.records] == [1]
 
 
+def test_pages(journal: Journal) -> None:
+    for valid in (True, False, True, True, True):
+        journal.append(record(valid=valid))
+    pages = [journal.page(limit=2, since=since) for since in (0, 2, 4)]
+    assert [[r.id for r in p.records] for p in pages] == [[1, 2], [3, 4], [5]]
+    assert [p.next_cursor for p in pages] == [2, 4, None]
+    valid = journal.page(valid=True, limit=2)
+    assert ([r.id for r in valid.records], valid.next_cursor) == ([1, 3], 3)
+    size = len(record().body)
+    assert len(journal.page(max_bytes=2 * size).records) == 2
+    assert len(journal.page(max_bytes=2 * size - 1).records) == 1
+    assert len(journal.page(max_bytes=1).records) == 1  # the first always
+    assert journal.page(since=5) == Page([], None)
+
+
 # -- memory ------------------------------------------------------------------------
 
 
@@ -195,6 +215,22 @@ def test_memory_journal_drops_the_oldest() -> None:
     assert (journal.tally(valid=True), journal.tally(valid=False)) == (2, 1)
     journal.clear()
     assert journal.dropped == 0
+
+
+def test_memory_journal_is_bounded_in_bytes() -> None:
+    size = len(record().body)
+    journal = MemoryJournal(limit=100, max_bytes=3 * size)
+    for valid in (False, True, True, True, False):
+        journal.append(record(valid=valid))
+    assert [r.id for r in journal.records()] == [3, 4, 5]
+    assert journal.dropped == 2
+    assert (journal.tally(valid=True), journal.tally(valid=False)) == (2, 1)
+    big = Record("POST", "/", 200, True, body=b"x" * 10 * size)
+    journal.append(big)  # bigger than the bound alone: kept, the others go
+    assert journal.records() == [big] and journal.dropped == 5
+    journal.clear()
+    journal.append(record())
+    assert journal.count == 1
 
 
 def test_memory_journal_counts_exactly_under_threads() -> None:
@@ -266,11 +302,8 @@ def _append_and_die(path: str, count: int) -> None:
 
 
 @pytest.mark.parametrize("count", [1, 3])
-def test_sqlite_full_logs_are_sealed_and_moved(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int
-) -> None:
-    monkeypatch.setattr(journal_module, "LOG_LIMIT", 1)  # every record fills a log
-    journal = SqliteJournal(tmp_path / "journal.db")
+def test_sqlite_full_logs_are_sealed_and_moved(tmp_path: Path, count: int) -> None:
+    journal = SqliteJournal(tmp_path / "journal.db", log_limit=1)  # every record fills a log
     for _ in range(count):
         journal.append(record())
     if journal._sealing is not None:
@@ -345,3 +378,78 @@ def test_sqlite_survives_fork_after_use(tmp_path: Path) -> None:
     journal.append(record())
     assert journal.count == 202
     assert len({r.id for r in journal.records()}) == 202
+
+
+def test_sqlite_rotation_under_reads_loses_no_acknowledged_record(tmp_path: Path) -> None:
+    # Logs rotate every few records while other threads read (each read moves
+    # and seals logs): a log a reader took for sealed before its writer held it
+    # was deleted under the writer, which went on acknowledging into it.
+    path = tmp_path / "journal.db"
+    journal = SqliteJournal(path, log_limit=4096)
+    acknowledged: list[str] = []
+    deadline = time.monotonic() + 2.0
+
+    def write(worker: int) -> None:
+        for n in range(100_000):
+            if time.monotonic() > deadline:
+                return
+            run = f"{worker}-{n}"
+            journal.append(record(run_id=run))
+            acknowledged.append(run)
+
+    def read() -> None:
+        while time.monotonic() < deadline:
+            journal.tally()
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    threads += [threading.Thread(target=read) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    live = {r.run_id for r in journal.records()}
+    journal.close()
+    with SqliteJournal(path) as again:
+        kept = [r.run_id for r in again.records()]
+    assert len(acknowledged) > 1000  # enough rotations to matter
+    assert not set(acknowledged) - live, f"{len(set(acknowledged) - live)} lost"
+    assert sorted(kept) == sorted(acknowledged)
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("/dev/null", "not a regular file"),
+        (".", "not a regular file"),
+        ("nope/journal.db", "unable to open database file"),
+        ("garbage.db", "file is not a database"),
+    ],
+)
+def test_sqlite_refuses_an_unusable_path(tmp_path: Path, name: str, reason: str) -> None:
+    (tmp_path / "garbage.db").write_bytes(b"not a database" * 100)
+    path = tmp_path / name
+    with pytest.raises(LineageContractError, match=f"cannot open journal .*: {reason}"):
+        SqliteJournal(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["garbage.db"]  # nothing made beside
+
+
+class _FullDisk(SqliteJournal):
+    """A journal whose database can grow no further, as on a full disk."""
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = super()._connect()
+        conn.execute("PRAGMA max_page_count=12")
+        return conn
+
+
+def test_sqlite_full_disk_reports_the_first_error(tmp_path: Path) -> None:
+    journal = _FullDisk(tmp_path / "journal.db")
+    for _ in range(20):
+        journal.append(Record("POST", "/", 200, True, body=b"x" * 30_000))
+    # SQLite rolls the transaction back itself; a ROLLBACK after it must not hide why.
+    with pytest.raises(sqlite3.OperationalError, match="database or disk is full"):
+        journal.records()
+    journal.close()
+    assert len(list(tmp_path.glob("journal.db.*.log"))) == 1  # nothing lost: logged still
+    with SqliteJournal(tmp_path / "journal.db") as roomy:  # as once space is freed
+        assert len(roomy.records()) == 20

@@ -202,12 +202,19 @@ def test_kill_9_mid_load_loses_no_acknowledged_event(tmp_path: Path) -> None:
 
 
 def _get(port: int, path: str) -> tuple[int, Any]:
+    """Every record the events API lists at ``path``, following its pages."""
+    records: list[Any] = []
+    url: str | None = path
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        data = json.loads(response.read())
+        while url is not None:
+            conn.request("GET", url)
+            response = conn.getresponse()
+            records += json.loads(response.read())
+            if response.status != 200:
+                break
+            cursor = response.getheader("X-Lineage-Next-Cursor")
+            url = f"{path}&cursor={cursor}" if cursor else None
     finally:
         conn.close()
-    records = data["records"] if isinstance(data, dict) else data
     return response.status, records

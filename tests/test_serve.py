@@ -81,11 +81,17 @@ class Served:
         return self.request("POST", PATH, body, headers)[0]
 
     def events(self, query: str = "") -> list[dict[str, Any]]:
-        status, _, body = self.request("GET", f"/_lineage/events{query}")
-        assert status == 200
-        data = json.loads(body)
-        records = data["records"] if isinstance(data, dict) else data
-        assert isinstance(records, list)
+        """Every record listed for ``query`` (``?valid=true``...), page by page."""
+        records: list[dict[str, Any]] = []
+        url: str | None = f"/_lineage/events{query}"
+        while url is not None:
+            status, headers, body = self.request("GET", url)
+            assert status == 200
+            page = json.loads(body)
+            assert isinstance(page, list)
+            records += page
+            cursor = headers.get("X-Lineage-Next-Cursor")
+            url = f"/_lineage/events?{query.lstrip('?')}&cursor={cursor}" if cursor else None
         return records
 
     def log_lines(self, count: int, timeout: float = 10) -> list[str]:
@@ -266,6 +272,45 @@ def test_bad_options_fail_before_listening(args: list[str], message: str) -> Non
     assert message in done.stderr
 
 
+WORKERS = ("--workers", "2")
+
+
+def _unusable_journal(tmp_path: Path, kind: str) -> Path:
+    if kind == "device":
+        return Path("/dev/null")
+    if kind == "directory":
+        return tmp_path
+    if kind == "missing directory":
+        return tmp_path / "nope" / "journal.db"
+    garbage = tmp_path / "journal.db"
+    garbage.write_bytes(b"not a database, not even close" * 10)
+    return garbage
+
+
+@pytest.mark.parametrize(
+    ("kind", "workers", "reason"),
+    [
+        ("device", (), "not a regular file"),
+        ("directory", (), "not a regular file"),
+        ("missing directory", (), "unable to open database file"),
+        ("not sqlite", (), "file is not a database"),
+        pytest.param("device", WORKERS, "not a regular file", marks=needs_granian),
+        pytest.param("not sqlite", WORKERS, "file is not a database", marks=needs_granian),
+    ],
+)
+def test_an_unusable_journal_is_refused_at_start(
+    tmp_path: Path, kind: str, workers: tuple[str, ...], reason: str
+) -> None:
+    journal = _unusable_journal(tmp_path, kind)
+    done = subprocess.run(
+        command("--journal", str(journal), *workers), capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2, done.stderr
+    assert "listening on" not in done.stdout
+    assert "Traceback" not in done.stderr
+    assert f"cannot open journal {journal}: {reason}" in done.stderr
+
+
 def test_a_taken_port_is_an_error() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -334,6 +379,17 @@ def test_workers_without_journal_use_a_temporary_file_and_remove_it() -> None:
     path = Path(announced[0].split()[-1].strip("()"))
     assert not path.exists()
     assert not path.parent.exists()
+
+
+@needs_granian
+def test_workers_record_what_a_drop_answered() -> None:
+    # granian hands the app no socket to close: the client gets a 500, and so says the record.
+    with serve("--workers", "2", "--quiet") as served:
+        assert served.request("POST", "/_lineage/faults", '{"drop": true}')[0] == 201
+        answered = served.post(event())
+        (record,) = served.events()
+        assert served.stop() == 0
+    assert answered == record["status"] == 500
 
 
 @needs_granian

@@ -3,6 +3,7 @@ from __future__ import annotations
 import copy
 import gzip
 import http.client
+import io
 import socket
 import sqlite3
 import threading
@@ -333,7 +334,7 @@ def test_events_over_http(app: MockApp, client: Client) -> None:
     assert response.status_code == 200 and response.mimetype == "application/json"
     records = orjson.loads(response.get_data())
     assert [r["status"] for r in records] == [200, 422]
-    assert records[0]["event"] == PARSED and records[0]["body"] == EVENT.decode()
+    assert records[0]["event"] == PARSED and records[0]["body"] is None  # the body, once
     assert records[0]["runId"] == RUN_ID and records[0]["job"] == JOB
     assert records[0]["time"].endswith("Z")
     assert response.headers["X-Lineage-Dropped"] == "0"
@@ -351,6 +352,148 @@ def test_events_over_http(app: MockApp, client: Client) -> None:
         assert client.get(f"/_lineage/events?{query}").status_code == 400
     assert client.delete("/_lineage/events").status_code == 204
     assert orjson.loads(client.get("/_lineage/events").get_data()) == []
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def journal_path(request: pytest.FixtureRequest, tmp_path: Path) -> Path | None:
+    return tmp_path / "journal.db" if request.param == "sqlite" else None
+
+
+def walk(client: Client, query: str = "") -> tuple[list[dict[str, Any]], list[int]]:
+    """Every record the events API lists for ``query``, page by page; and the page sizes."""
+    records: list[dict[str, Any]] = []
+    sizes: list[int] = []
+    url = f"/_lineage/events?{query}"
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        page = orjson.loads(response.get_data())
+        assert response.headers["X-Lineage-Count"] == str(len(page))
+        records += page
+        sizes.append(len(page))
+        cursor = response.headers.get("X-Lineage-Next-Cursor")
+        url = f"/_lineage/events?{query}&cursor={cursor}" if cursor else ""
+    return records, sizes
+
+
+def test_events_are_paged(contract: Contract, journal_path: Path | None) -> None:
+    journaled = create_app(contract, journal=journal_path, page_size=2)
+    client = Client(journaled)
+    for data in (EVENT, INVALID, b"{", EVENT, EVENT):
+        client.post(PATH, headers=JSON, data=data)
+    first = client.get("/_lineage/events")
+    assert len(orjson.loads(first.get_data())) == 2  # page_size
+    assert first.headers["X-Lineage-Next-Cursor"] == "2"
+    records, sizes = walk(client)
+    assert [r["id"] for r in records] == [1, 2, 3, 4, 5] and sizes == [2, 2, 1]
+    assert [r["body"] for r in records] == [None, None, "{", None, None]  # each body once
+    assert records[0]["event"] == PARSED and records[2]["event"] is None
+    assert [r["id"] for r in walk(client, "valid=true")[0]] == [1, 4, 5]
+    assert [r["id"] for r in walk(client, "limit=4")[0]] == [1, 2, 3, 4, 5]
+    assert walk(client, "limit=4")[1] == [4, 1]
+    last = client.get("/_lineage/events?since=3&limit=9")
+    assert "X-Lineage-Next-Cursor" not in last.headers
+    assert len(journaled.records()) == 5  # Python callers still get every record
+    journaled.close()
+
+
+def test_event_pages_are_bounded_in_bytes(contract: Contract) -> None:
+    app = create_app(contract, page_bytes=2 * len(EVENT))
+    client = Client(app)
+    for _ in range(5):
+        client.post(PATH, headers=JSON, data=EVENT)
+    assert walk(client)[1] == [2, 2, 1]
+    tiny = create_app(contract, page_bytes=1)  # a page always holds one record
+    Client(tiny).post(PATH, headers=JSON, data=EVENT)
+    assert walk(Client(tiny))[1] == [1]
+
+
+def test_memory_journal_is_bounded_in_bytes_too(contract: Contract) -> None:
+    app = create_app(contract, journal_bytes=3 * len(EVENT))
+    client = Client(app)
+    for _ in range(5):
+        client.post(PATH, headers=JSON, data=EVENT)
+    assert [r.id for r in app.records()] == [3, 4, 5]
+    assert client.get("/_lineage/events").headers["X-Lineage-Dropped"] == "2"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "since=" + "9" * 30,
+        f"since={1 << 63}",
+        "since=-1",
+        "since=+1",
+        "since=1.5",
+        "since=%D9%A3",  # an Arabic-Indic digit, which int() takes
+        "since=1&since=2",
+        "cursor=x",
+        "cursor=" + "9" * 5000,
+        "limit=0",
+        "limit=ten",
+        "valid=maybe",
+        "vaild=true",
+    ],
+)
+def test_events_query_values_not_understood_are_400(
+    contract: Contract, journal_path: Path | None, query: str
+) -> None:
+    journaled = create_app(contract, journal=journal_path)
+    client = Client(journaled)
+    client.post(PATH, headers=JSON, data=EVENT)
+    response = client.get(f"/_lineage/events?{query}")
+    assert response.status_code == 400, response.get_data()
+    assert response.mimetype == PROBLEM_JSON
+    name = query.split("=")[0]
+    assert name in orjson.loads(response.get_data())["detail"]
+    journaled.close()
+
+
+def test_admin_bodies_are_capped(contract: Contract) -> None:
+    app = create_app(contract, max_admin_body_size=100)
+    client = Client(app)
+    fault = orjson.dumps([{"status": 503}] * 10)  # 160 bytes
+    sized = client.post("/_lineage/faults", data=fault, content_type="application/json")
+    chunked = client.post(
+        "/_lineage/faults",
+        input_stream=io.BytesIO(fault),
+        content_type="application/json",
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    for response in (sized, chunked):
+        assert response.status_code == 413 and response.mimetype == PROBLEM_JSON
+        assert "100 bytes" in orjson.loads(response.get_data())["detail"]
+    assert app.faults.pending == 0
+    small = client.post("/_lineage/faults", json={"status": 503})
+    assert small.status_code == 201 and app.faults.pending == 1
+
+
+def test_default_admin_body_cap(app: MockApp, client: Client) -> None:
+    big = b"[" + b'{"status": 503},' * 70_000 + b'{"status": 503}]'  # over 1 MiB
+    response = client.post("/_lineage/faults", data=big, content_type="application/json")
+    assert response.status_code == 413
+    assert app.faults.pending == 0
+
+
+class _FullDisk(SqliteJournal):
+    def _connect(self) -> sqlite3.Connection:
+        conn = super()._connect()
+        conn.execute("PRAGMA max_page_count=12")  # as a full disk
+        return conn
+
+
+def test_a_failing_journal_is_a_500_problem_with_the_first_error(
+    contract: Contract, tmp_path: Path
+) -> None:
+    app = create_app(contract, journal=_FullDisk(tmp_path / "journal.db"))
+    client = Client(app)
+    for _ in range(20):
+        client.post(PATH, headers=JSON, data=orjson.dumps({**PARSED, "pad": "x" * 30_000}))
+    for path in ("/_lineage/events", "/_lineage/healthz"):
+        response = client.get(path)
+        assert response.status_code == 500 and response.mimetype == PROBLEM_JSON, path
+        assert "database or disk is full" in orjson.loads(response.get_data())["detail"]
+    app.close()
 
 
 def test_healthz_and_admin_routing(app: MockApp, client: Client) -> None:
@@ -528,6 +671,16 @@ def test_nonsense_faults_are_refused(app: MockApp, client: Client, body: bytes) 
     assert response.mimetype == PROBLEM_JSON
     assert orjson.loads(response.get_data())["detail"]
     assert app.faults.pending == 0
+
+
+def test_a_drop_the_server_cannot_make_is_recorded_as_its_500(app: MockApp) -> None:
+    # No client socket in the environ (granian, waitress, the test client): the
+    # request is aborted and the server answers 500, which is what the record says.
+    app.faults.drop_next()
+    with pytest.raises(ConnectionResetError):
+        Client(app).post(PATH, headers=JSON, data=EVENT)
+    (record,) = app.records()
+    assert (record.status, record.valid) == (500, True)
 
 
 def test_clear_forgets_records_and_faults(app: MockApp, client: Client) -> None:

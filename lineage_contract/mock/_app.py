@@ -22,8 +22,8 @@ filtered by ``valid``, ``runId``, ``job``, ``since``), ``GET healthz``,
 
 A ``drop`` fault needs the server to hand over the client socket (werkzeug's
 development server and gunicorn do); elsewhere (granian, waitress) the request
-is aborted with an exception and the server decides what the client sees,
-typically a 500.
+is aborted with an exception and the server answers it, typically with a 500:
+the record says 500 there, and None only where the connection was closed.
 
 The lineage request path is kept lean: the contract is compiled once, the
 success answer is pre-rendered and sent without a response object, and the
@@ -37,16 +37,18 @@ import errno
 import logging
 import os
 import socket
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from werkzeug.exceptions import ClientDisconnected, HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request, Response
 
 from ..contract import Contract
+from ..errors import LineageContractError
 from ..validation import (
     DEFAULT_MAX_BODY,
     Credentials,
@@ -62,7 +64,10 @@ from ..validation import (
 from ..validation._request import fold_slashes, target_path
 from ._faults import FaultError, Faults, SharedFaults, parse_fault
 from ._journal import (
+    DEFAULT_BYTES,
     DEFAULT_LIMIT,
+    DEFAULT_PAGE_BYTES,
+    DEFAULT_PAGE_SIZE,
     Journal,
     Record,
     SqliteJournal,
@@ -77,6 +82,8 @@ if TYPE_CHECKING:
 __all__ = ["ADMIN_PREFIX", "MockApp", "create_app"]
 
 ADMIN_PREFIX = "/_lineage/"
+DEFAULT_MAX_ADMIN_BODY = 1 << 20
+"""Bytes of body the ``/_lineage/`` endpoints read at most (a list of faults)."""
 _CRASH = "the mock server failed on this request; see its log"
 log = logging.getLogger(__name__)
 
@@ -94,6 +101,10 @@ def create_app(
     malformed_status: int = 400,
     max_body_size: int = DEFAULT_MAX_BODY,
     journal_limit: int = DEFAULT_LIMIT,
+    journal_bytes: int = DEFAULT_BYTES,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    page_bytes: int = DEFAULT_PAGE_BYTES,
+    max_admin_body_size: int = DEFAULT_MAX_ADMIN_BODY,
     on_record: Callable[[Record], None] | None = None,
 ) -> MockApp:
     """Build the mock for ``contract`` (default: the bundled one).
@@ -101,12 +112,16 @@ def create_app(
     ``tokens``: when given, only these bearer tokens are accepted (compared in
     constant time); otherwise any credentials of the contract's scheme are.
     ``journal``: a :class:`Journal`, a file path for an SQLite journal, or None
-    for one in memory holding ``journal_limit`` records. With an SQLite journal
-    the faults are kept in the same file, so that every worker process sees them.
+    for one in memory holding at most ``journal_limit`` records and
+    ``journal_bytes`` of their bodies. With an SQLite journal the faults are
+    kept in the same file, so that every worker process sees them.
+    ``GET /_lineage/events`` answers ``page_size`` records a page by default,
+    fewer once their bodies pass ``page_bytes``; the ``/_lineage/`` endpoints
+    read at most ``max_admin_body_size`` bytes of body.
     ``on_record`` is called with each record once it is stored (for logging).
     """
     contract = contract if contract is not None else Contract.load()
-    store = open_journal(journal, limit=journal_limit)
+    store = open_journal(journal, limit=journal_limit, max_bytes=journal_bytes)
     faults = SharedFaults(store) if isinstance(store, SqliteJournal) else Faults()
     return MockApp(
         contract,
@@ -117,6 +132,9 @@ def create_app(
         invalid_status=invalid_status,
         malformed_status=malformed_status,
         on_record=on_record,
+        page_size=page_size,
+        page_bytes=page_bytes,
+        max_admin_body_size=max_admin_body_size,
     )
 
 
@@ -134,6 +152,9 @@ class MockApp:
         invalid_status: int = 422,
         malformed_status: int = 400,
         on_record: Callable[[Record], None] | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        page_bytes: int = DEFAULT_PAGE_BYTES,
+        max_admin_body_size: int = DEFAULT_MAX_ADMIN_BODY,
     ) -> None:
         for name, value in (
             ("invalid_status", invalid_status),
@@ -141,6 +162,13 @@ class MockApp:
         ):
             if not 400 <= value <= 599:
                 raise ValueError(f"{name} must be an HTTP error status (400-599), got {value}")
+        for name, value in (
+            ("page_size", page_size),
+            ("page_bytes", page_bytes),
+            ("max_admin_body_size", max_admin_body_size),
+        ):
+            if value < 1:
+                raise ValueError(f"{name} must be at least 1, got {value}")
         self.contract = contract
         self.validator = validator
         self.journal = journal
@@ -176,6 +204,9 @@ class MockApp:
         self._ok_headers = [("Content-Length", str(len(body)))]
         if media_type:
             self._ok_headers.insert(0, ("Content-Type", media_type))
+        self.page_size = page_size
+        self.page_bytes = page_bytes
+        self.max_admin_body_size = max_admin_body_size
 
     # -- WSGI -----------------------------------------------------------------
 
@@ -208,7 +239,7 @@ class MockApp:
         status = self.success_status if report.kind is None else self.status_by_kind[report.kind]
         answered: int | None = status
         if fault is not None:
-            answered = None if fault.drop else (fault.status or status)
+            answered = _drop_answer(environ) if fault.drop else (fault.status or status)
         query = environ.get("QUERY_STRING")
         event, parsed = report.event, report.parsed
         record = Record(
@@ -274,6 +305,7 @@ class MockApp:
         self, environ: WSGIEnvironment, start_response: StartResponse, route: str
     ) -> Iterable[bytes]:
         request = Request(environ)
+        request.max_content_length = self.max_admin_body_size
         methods = _ADMIN_ROUTES.get(route)
         try:
             if methods is None:
@@ -283,28 +315,40 @@ class MockApp:
             name = methods.get(request.method)
             if name is None:
                 raise MethodNotAllowed(valid_methods=sorted(methods))
-            response: Response = getattr(self, name)(request)
+            try:
+                response: Response = getattr(self, name)(request)
+            except RequestEntityTooLarge:
+                raise problem_class(413)(
+                    f"body is over the limit of {self.max_admin_body_size:,} bytes"
+                ) from None
+            except HTTPException:
+                raise
+            except (LineageContractError, sqlite3.Error, OSError) as exc:
+                log.exception("mock failed on %s %s", request.method, request.path)
+                raise problem_class(500)(f"the journal failed: {exc}") from None
         except HTTPException as problem:
             response = problem.get_response()
         return response(environ, start_response)
 
     def _get_events(self, request: Request) -> Response:
-        args = request.args
-        valid = _parse_bool(args.get("valid"), "valid")
-        try:
-            since = int(args.get("since", "0"))
-        except ValueError:
-            raise problem_class(400)("since must be a record id (an integer)") from None
-        records = self.journal.records(
-            valid=valid, run_id=args.get("runId"), job=args.get("job"), since=since
+        """A page of records; ``X-Lineage-Next-Cursor`` says where the next one starts."""
+        query = _Query(request, _EVENTS_QUERY)
+        since = max(query.id("since"), query.id("cursor"))
+        page = self.journal.page(
+            valid=_parse_bool(query.text("valid"), "valid"),
+            run_id=query.text("runId"),
+            job=query.text("job"),
+            since=since,
+            limit=query.count("limit", self.page_size),
+            max_bytes=self.page_bytes,
         )
-        return _json_response(
-            records_json(records),
-            headers={
-                "X-Lineage-Count": str(len(records)),
-                "X-Lineage-Dropped": str(self.journal.dropped),
-            },
-        )
+        headers = {
+            "X-Lineage-Count": str(len(page.records)),
+            "X-Lineage-Dropped": str(self.journal.dropped),
+        }
+        if page.next_cursor is not None:
+            headers["X-Lineage-Next-Cursor"] = str(page.next_cursor)
+        return _json_response(records_json(page.records), headers=headers)
 
     def _delete_events(self, request: Request) -> Response:
         self.journal.clear()
@@ -403,7 +447,56 @@ def _parse_bool(value: str | None, name: str) -> bool | None:
         return True
     if lowered in ("false", "0", "no"):
         return False
-    raise problem_class(400)(f"{name} must be true or false, got {value!r}")
+    raise problem_class(400)(f"{name} must be true or false, got {_shown(value)}")
+
+
+_EVENTS_QUERY = ("valid", "runId", "job", "since", "cursor", "limit")
+_MAX_ID = (1 << 63) - 1  # SQLite's largest integer
+
+
+class _Query:
+    """An admin request's query: every value it holds understood, or a 400 problem."""
+
+    def __init__(self, request: Request, known: tuple[str, ...]) -> None:
+        self.args = request.args
+        unknown = sorted(set(self.args) - set(known))
+        if unknown:
+            raise problem_class(400)(
+                f"unknown query parameter(s) {', '.join(map(_shown, unknown))};"
+                f" known: {', '.join(known)}"
+            )
+
+    def text(self, name: str) -> str | None:
+        values = self.args.getlist(name)
+        if len(values) > 1:
+            raise problem_class(400)(f"{name} is given {len(values)} times; give it once")
+        return values[0] if values else None
+
+    def id(self, name: str) -> int:
+        """A record id (0 when absent)."""
+        return self._integer(name, 0, 0)
+
+    def count(self, name: str, default: int) -> int:
+        return self._integer(name, default, 1)
+
+    def _integer(self, name: str, default: int, minimum: int) -> int:
+        value = self.text(name)
+        if value is None:
+            return default
+        # ASCII digits only (int() also takes "+1", " 1" and other scripts digits),
+        # and no more than SQLite holds.
+        if value.isascii() and value.isdigit() and len(value) <= 19:
+            number = int(value)
+            if minimum <= number <= _MAX_ID:
+                return number
+        raise problem_class(400)(
+            f"{name} must be an integer from {minimum} to {_MAX_ID}, got {_shown(value)}"
+        )
+
+
+def _shown(value: str) -> str:
+    """A query value for a problem's detail, cut short."""
+    return repr(value if len(value) <= 40 else value[:40] + "...")
 
 
 def request_path(environ: WSGIEnvironment) -> str:
@@ -472,6 +565,20 @@ def _status_line(code: int) -> str:
     return f"{code} {HTTP_STATUS_CODES.get(code, 'Unknown')}"
 
 
+def _client_socket(environ: WSGIEnvironment) -> socket.socket | None:
+    for key in _SOCKET_KEYS:
+        sock = environ.get(key)
+        if isinstance(sock, socket.socket):
+            return sock
+    return None
+
+
+def _drop_answer(environ: WSGIEnvironment) -> int | None:
+    """What the client gets for a drop: nothing (None) where the socket can be closed,
+    else the 500 a server answers to an aborted request."""
+    return None if _client_socket(environ) is not None else 500
+
+
 def _drop_connection(environ: WSGIEnvironment) -> None:
     """Close the client connection without an answer, then abort the request.
 
@@ -479,12 +586,10 @@ def _drop_connection(environ: WSGIEnvironment) -> None:
     ``ConnectionResetError`` tells the server not to answer: werkzeug and
     gunicorn both treat it as a connection the client dropped, without a 500.
     """
-    for key in _SOCKET_KEYS:
-        sock = environ.get(key)
-        if isinstance(sock, socket.socket):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            break
+    sock = _client_socket(environ)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
     else:
         log.warning("this WSGI server exposes no client socket: it may answer the drop with a 500")
     raise ConnectionResetError(errno.ECONNRESET, "connection dropped by an injected fault")

@@ -44,10 +44,22 @@ class LogWriter:
 
     def __init__(self, journal: Path) -> None:
         self.path = journal.with_name(f"{journal.name}.{os.getpid()}-{secrets.token_hex(4)}.log")
+        # Made under a name readers do not list, locked, then renamed: a log
+        # they can see is held from the start, never taken for a sealed empty
+        # one and deleted under its writer.
+        making = self.path.with_name(self.path.name + ".new")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC
-        self.fd: int | None = os.open(self.path, flags, 0o644)
-        # Held until close: while it is, no reader takes the log for sealed.
-        fcntl.flock(self.fd, fcntl.LOCK_SH)
+        fd = os.open(making, flags, 0o644)
+        try:
+            # Held until close: while it is, no reader takes the log for sealed.
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            os.rename(making, self.path)
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(making)
+            raise
+        self.fd: int | None = fd
         self.size = 0
 
     def write(self, payload: bytes) -> None:

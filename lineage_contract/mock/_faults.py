@@ -9,9 +9,11 @@ of an int when nothing is queued, a short lock otherwise.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import mmap
 import os
+import sqlite3
 import threading
 from collections import deque
 from collections.abc import Mapping
@@ -196,14 +198,14 @@ CREATE TABLE IF NOT EXISTS faults (
     remaining INTEGER NOT NULL
 )
 """
-# One statement, so one transaction: two processes never take the same countdown.
+# One statement takes a countdown: two processes never take the same one. A
+# spent fault is deleted at once, so the first row is the one to take and a
+# take costs the same however many faults are queued.
 _TAKE = (
     "UPDATE faults SET remaining = remaining - 1"
-    " WHERE seq = (SELECT MIN(seq) FROM faults WHERE remaining > 0)"
-    " RETURNING status, delay, drop_connection"
+    " WHERE seq = (SELECT seq FROM faults WHERE remaining > 0 ORDER BY seq LIMIT 1)"
+    " RETURNING seq, status, delay, drop_connection, remaining"
 )
-
-
 _PENDING = "SELECT TOTAL(remaining) FROM faults WHERE remaining > 0"
 
 
@@ -222,30 +224,47 @@ class SharedFaults(Faults):
         self._count = _SharedCount(f"{journal.path}.faults")
         with journal.connection(write=True) as conn:
             conn.execute(_TABLE)
+            conn.execute("DELETE FROM faults WHERE remaining <= 0")  # left by an older version
             self._count.value = int(conn.execute(_PENDING).fetchone()[0])
 
     @property
     def pending(self) -> int:
         return self._count.value
 
+    # The pending count changes by what each call adds or takes, never by a
+    # sum over the table: under the write lock, no other process changes it.
+
     def add(self, fault: Fault, times: int = 1) -> None:
         _check_times(times)
         with self.journal.connection(write=True) as conn:
-            conn.execute("DELETE FROM faults WHERE remaining <= 0")
             conn.execute(
                 "INSERT INTO faults (status, delay, drop_connection, remaining)"
                 " VALUES (?, ?, ?, ?)",
                 (fault.status, float(fault.delay), int(fault.drop), times),
             )
-            self._count.value = int(conn.execute(_PENDING).fetchone()[0])
+            self._count.value += times
 
     def take(self) -> Fault | None:
         with self.journal.connection(write=True) as conn:
-            row = conn.execute(_TAKE).fetchone()
-            self._count.value = int(conn.execute(_PENDING).fetchone()[0])
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = conn.execute(_TAKE).fetchone()
+                if row is not None and row[4] <= 0:
+                    conn.execute("DELETE FROM faults WHERE seq = ?", (row[0],))
+                conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise
+            left = self._count.value - 1 if row is not None else 0
+            if left <= 0:
+                # Cheap once spent faults are gone, and it sets right a count
+                # that a process killed between its two writes left wrong.
+                left = int(conn.execute(_PENDING).fetchone()[0])
+            self._count.value = left
         if row is None:
             return None
-        status, delay, drop = row
+        _, status, delay, drop, _ = row
         return Fault(status=status, delay=delay, drop=bool(drop))
 
     def clear(self) -> None:

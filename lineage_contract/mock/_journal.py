@@ -27,10 +27,11 @@ import fcntl
 import logging
 import os
 import sqlite3
+import stat
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +47,11 @@ log = logging.getLogger(__name__)
 
 _UNSET: Any = object()
 DEFAULT_LIMIT = 10_000
+DEFAULT_BYTES = 256 << 20
+"""Body bytes a memory journal holds before it lets the oldest records go."""
+DEFAULT_PAGE_SIZE = 1_000
+DEFAULT_PAGE_BYTES = 16 << 20
+"""Body bytes after which a page of records ends (it always holds at least one)."""
 
 
 @dataclass(slots=True, eq=False)
@@ -130,7 +136,35 @@ class Record:
 
 
 def records_json(records: list[Record]) -> bytes:
-    return orjson.dumps([r.to_dict() for r in records])
+    """A JSON array of the records, each body once: ``event`` if it parsed, else ``body``."""
+    return orjson.dumps([_listed(r) for r in records])
+
+
+def _listed(record: Record) -> dict[str, Any]:
+    data = record.to_dict()
+    if record.parsed:
+        data["body"] = None  # ``event`` holds the body, byte for byte
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Records in arrival order, and where the next page starts (None after the last)."""
+
+    records: list[Record]
+    next_cursor: int | None
+
+
+def _paged(found: Iterable[Record], limit: int, max_bytes: int) -> Page:
+    """The first ``limit`` records of ``found``, fewer once their bodies pass ``max_bytes``."""
+    taken: list[Record] = []
+    size = 0
+    for record in found:
+        if taken and (len(taken) >= limit or size + len(record.body) > max_bytes):
+            return Page(taken, taken[-1].id)
+        taken.append(record)
+        size += len(record.body)
+    return Page(taken, None)
 
 
 class JournalTimeout(LineageContractError, TimeoutError):
@@ -161,6 +195,25 @@ class Journal(abc.ABC):
     ) -> list[Record]:
         """Records in arrival order; ``job`` is ``namespace/name`` or a bare name;
         ``since`` keeps the ids above it."""
+
+    def page(
+        self,
+        *,
+        valid: bool | None = None,
+        run_id: str | None = None,
+        job: str | None = None,
+        since: int = 0,
+        limit: int = DEFAULT_PAGE_SIZE,
+        max_bytes: int = DEFAULT_PAGE_BYTES,
+    ) -> Page:
+        """The records :meth:`records` would list after ``since``, a page at a time.
+
+        A page holds at most ``limit`` records, and stops before the one whose
+        body would take it past ``max_bytes`` (the first is always in); the next
+        page is ``since=page.next_cursor``.
+        """
+        found = self.records(valid=valid, run_id=run_id, job=job, since=since)
+        return _paged(found, limit, max_bytes)
 
     @abc.abstractmethod
     def clear(self) -> None: ...
@@ -225,12 +278,17 @@ def _timeout(count: int, timeout: float, valid: bool | None, got: list[Record]) 
 
 
 class MemoryJournal(Journal):
-    """Records in memory, at most ``limit`` of them: the oldest go first."""
+    """Records in memory: at most ``limit`` of them, and their bodies at most
+    ``max_bytes`` (the newest record is kept whatever its size). The oldest go first."""
 
-    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+    def __init__(self, limit: int = DEFAULT_LIMIT, max_bytes: int = DEFAULT_BYTES) -> None:
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
+        if max_bytes < 1:
+            raise ValueError(f"max_bytes must be at least 1, got {max_bytes}")
         self.limit = limit
+        self.max_bytes = max_bytes
+        self._bytes = 0
         self._records: deque[Record] = deque()
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
@@ -243,12 +301,16 @@ class MemoryJournal(Journal):
         with self._lock:  # the condition's own lock, without its Python-level wrapper
             record.id = self._next_id
             self._next_id += 1
-            if len(self._records) >= self.limit:
-                old = self._records.popleft()
-                self._valid -= old.valid
-                self._dropped += 1
             self._records.append(record)
             self._valid += record.valid
+            self._bytes += len(record.body)
+            while len(self._records) > self.limit or (
+                self._bytes > self.max_bytes and len(self._records) > 1
+            ):
+                old = self._records.popleft()
+                self._valid -= old.valid
+                self._bytes -= len(old.body)
+                self._dropped += 1
             if self._waiting:  # notify_all costs more than the rest of the append
                 self._cond.notify_all()
         return record
@@ -273,6 +335,7 @@ class MemoryJournal(Journal):
         with self._cond:
             self._records.clear()
             self._valid = 0
+            self._bytes = 0
             self._dropped = 0
             self._cond.notify_all()
 
@@ -295,7 +358,10 @@ class MemoryJournal(Journal):
                 self._waiting -= 1
 
     def __repr__(self) -> str:
-        return f"<MemoryJournal {len(self._records)}/{self.limit} dropped={self._dropped}>"
+        return (
+            f"<MemoryJournal {len(self._records)}/{self.limit}"
+            f" {self._bytes:,}/{self.max_bytes:,} bytes dropped={self._dropped}>"
+        )
 
 
 _SCHEMA = """
@@ -376,9 +442,16 @@ class SqliteJournal(Journal):
     busy handler sleeps for milliseconds.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout: float = 30.0,
+        log_limit: int = LOG_LIMIT,
+    ) -> None:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
+        self.log_limit = log_limit
         self._pid = os.getpid()
         self._pool: list[sqlite3.Connection] = []
         # One writer at a time inside a process: a Python lock hands over in
@@ -388,8 +461,22 @@ class SqliteJournal(Journal):
         self._log_lock = threading.Lock()
         self._log: LogWriter | None = None
         self._sealing: threading.Thread | None = None
-        self._init_file()
-        self.refresh()  # what a process killed earlier logged
+        try:
+            self._check_path()
+            self._init_file()
+            self.refresh()  # what a process killed earlier logged
+        except (OSError, sqlite3.Error) as exc:
+            self._release()
+            raise LineageContractError(f"cannot open journal {self.path}: {exc}") from exc
+
+    def _check_path(self) -> None:
+        """Refuse what SQLite would open but cannot keep a journal in (``/dev/null``, a FIFO)."""
+        try:
+            mode = self.path.stat().st_mode
+        except FileNotFoundError:
+            return
+        if not stat.S_ISREG(mode):
+            raise LineageContractError(f"cannot open journal {self.path}: not a regular file")
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
@@ -398,7 +485,11 @@ class SqliteJournal(Journal):
             isolation_level=None,
             check_same_thread=False,
         )
-        conn.execute("PRAGMA synchronous=OFF")
+        try:
+            conn.execute("PRAGMA synchronous=OFF")
+        except sqlite3.Error:
+            conn.close()
+            raise
         return conn
 
     def _init_file(self) -> None:
@@ -416,7 +507,7 @@ class SqliteJournal(Journal):
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise LineageContractError(f"cannot open journal {self.path}: {exc}") from exc
+                    raise
                 time.sleep(0.01)
 
     def _after_fork(self) -> None:
@@ -488,7 +579,7 @@ class SqliteJournal(Journal):
                 self._log.write(payload)
             except OSError as exc:
                 raise LineageContractError(f"journal {self.path}: {exc}") from exc
-            if self._log.size >= LOG_LIMIT:
+            if self._log.size >= self.log_limit:
                 self._log.close()
                 self._log = None
                 self._seal_in_background()
@@ -535,7 +626,10 @@ class SqliteJournal(Journal):
                 )
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                # SQLite may have rolled back already (a full disk does): the
+                # error to report is the first one, not the ROLLBACK's.
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
                 raise
         # A sealed log is done once its records are committed (a torn end was
         # never acknowledged). Deleted before its offset, so that a crash in
@@ -558,40 +652,37 @@ class SqliteJournal(Journal):
         job: str | None = None,
         since: int = 0,
     ) -> list[Record]:
-        where = ["id > ?"]
-        args: list[Any] = [since]
-        if valid is not None:
-            where.append("valid = ?")
-            args.append(int(valid))
-        if run_id is not None:
-            where.append("run_id = ?")
-            args.append(run_id)
-        if job is not None:
-            where.append("(job = ? OR substr(job, -?) = ?)")
-            args.extend([job, len(job) + 1, "/" + job])
-        sql = f"SELECT {_COLUMNS} FROM records WHERE {' AND '.join(where)} ORDER BY id"
+        sql, args = _select(valid, run_id, job, since)
         self.refresh()
         conn = self._take()
         try:
             rows = conn.execute(sql, args).fetchall()
         finally:
             self._give(conn)
-        return [
-            Record(
-                id=row[0],
-                time=row[1],
-                method=row[2],
-                path=row[3],
-                status=row[4],
-                valid=bool(row[5]),
-                parsed=bool(row[6]),
-                violations=[Violation.from_dict(v) for v in orjson.loads(row[7])],
-                body=bytes(row[8]),
-                run_id=row[9],
-                job=row[10],
-            )
-            for row in rows
-        ]
+        return [_record(row) for row in rows]
+
+    def page(
+        self,
+        *,
+        valid: bool | None = None,
+        run_id: str | None = None,
+        job: str | None = None,
+        since: int = 0,
+        limit: int = DEFAULT_PAGE_SIZE,
+        max_bytes: int = DEFAULT_PAGE_BYTES,
+    ) -> Page:
+        sql, args = _select(valid, run_id, job, since)
+        self.refresh()
+        conn = self._take()
+        try:
+            # Rows come one at a time in id order: a page reads no further than it needs.
+            rows = conn.execute(sql, args)
+            try:
+                return _paged(map(_record, rows), limit, max_bytes)
+            finally:
+                rows.close()
+        finally:
+            self._give(conn)
 
     def clear(self) -> None:
         with self.connection(write=True) as conn:
@@ -620,6 +711,10 @@ class SqliteJournal(Journal):
                     self._log = None
             with contextlib.suppress(LineageContractError, OSError, sqlite3.Error):
                 self.refresh()  # a clean stop leaves no log behind
+        self._release()
+
+    def _release(self) -> None:
+        """Close the connections and the lock file (a forked child parks its inherited ones)."""
         pool, self._pool = self._pool, []
         if os.getpid() != self._pid:
             _ORPHANS.extend(pool)
@@ -635,12 +730,48 @@ class SqliteJournal(Journal):
         return f"<SqliteJournal {self.path}>"
 
 
+def _select(
+    valid: bool | None, run_id: str | None, job: str | None, since: int
+) -> tuple[str, list[Any]]:
+    where = ["id > ?"]
+    args: list[Any] = [since]
+    if valid is not None:
+        where.append("valid = ?")
+        args.append(int(valid))
+    if run_id is not None:
+        where.append("run_id = ?")
+        args.append(run_id)
+    if job is not None:
+        where.append("(job = ? OR substr(job, -?) = ?)")
+        args.extend([job, len(job) + 1, "/" + job])
+    return f"SELECT {_COLUMNS} FROM records WHERE {' AND '.join(where)} ORDER BY id", args
+
+
+def _record(row: tuple[Any, ...]) -> Record:
+    return Record(
+        id=row[0],
+        time=row[1],
+        method=row[2],
+        path=row[3],
+        status=row[4],
+        valid=bool(row[5]),
+        parsed=bool(row[6]),
+        violations=[Violation.from_dict(v) for v in orjson.loads(row[7])],
+        body=bytes(row[8]),
+        run_id=row[9],
+        job=row[10],
+    )
+
+
 def open_journal(
-    journal: Journal | str | os.PathLike[str] | None, *, limit: int = DEFAULT_LIMIT
+    journal: Journal | str | os.PathLike[str] | None,
+    *,
+    limit: int = DEFAULT_LIMIT,
+    max_bytes: int = DEFAULT_BYTES,
 ) -> Journal:
     """A journal from what ``create_app`` was given: one, a file path, or None for memory."""
     if journal is None:
-        return MemoryJournal(limit)
+        return MemoryJournal(limit, max_bytes)
     if isinstance(journal, Journal):
         return journal
     return SqliteJournal(journal)
