@@ -402,20 +402,12 @@ def _lineage_client_config(
     lineage_session_server: MockServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     """An openlineage.yml naming the mock, so that none in the project directory wins."""
-    config = {
-        "transport": {
-            "type": "http",
-            "url": lineage_session_server.url,
-            "endpoint": lineage_session_server.endpoint[len(lineage_session_server.url) :],
-            "auth": {
-                "type": "api_key",
-                "apiKey": _token(lineage_session_server),
-            },
-        }
-    }
-    path = tmp_path_factory.mktemp("lineage-contract") / "openlineage.yml"
-    path.write_text(json.dumps(config, indent=2), encoding="utf-8")  # JSON is YAML
-    return path
+    from .mock._client import write_config
+
+    directory = tmp_path_factory.mktemp("lineage-contract")
+    return write_config(
+        lineage_session_server, _token(lineage_session_server), directory / "openlineage.yml"
+    )
 
 
 @pytest.fixture
@@ -424,19 +416,23 @@ def openlineage_env(
 ) -> Iterator[LineageServer]:
     """Point the OpenLineage client's environment at ``lineage_server``; give the server.
 
-    Sets ``OPENLINEAGE_URL``, ``OPENLINEAGE_ENDPOINT`` and ``OPENLINEAGE_API_KEY``,
-    and ``OPENLINEAGE_CONFIG`` to an ``openlineage.yml`` saying the same, since a
-    config file (one in the working directory, say) would otherwise win over
-    them. Every other ``OPENLINEAGE*`` variable (``OPENLINEAGE__TRANSPORT__...``,
+    Sets ``OPENLINEAGE_URL``, ``OPENLINEAGE_ENDPOINT``, ``OPENLINEAGE_API_KEY``,
+    ``OPENLINEAGE_CONFIG`` (an ``openlineage.yml`` saying the same, since a config
+    file in the working directory would otherwise win over them) and
+    ``AIRFLOW__OPENLINEAGE__TRANSPORT`` (see :mod:`lineage_contract.mock._client`).
+    Every other ``OPENLINEAGE*`` variable (``OPENLINEAGE__TRANSPORT__...``,
     ``OPENLINEAGE_DISABLED``) is removed for the test; whatever the client adds
     to the environment is removed afterwards, and the rest restored.
     """
+    from .mock._client import client_environment
+
     for name in [k for k in os.environ if k.startswith(_ENV_PREFIX)]:
         monkeypatch.delenv(name)
-    monkeypatch.setenv("OPENLINEAGE_URL", lineage_server.url)
-    monkeypatch.setenv("OPENLINEAGE_ENDPOINT", lineage_server.path)
-    monkeypatch.setenv("OPENLINEAGE_API_KEY", lineage_server.token)
-    monkeypatch.setenv("OPENLINEAGE_CONFIG", str(_lineage_client_config))
+    environment = client_environment(
+        lineage_server.server, lineage_server.token, _lineage_client_config
+    )
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
     ours = {k for k in os.environ if k.startswith(_ENV_PREFIX)}
     yield lineage_server
     # openlineage-python copies OPENLINEAGE_URL into OPENLINEAGE__TRANSPORT__... variables.
