@@ -12,8 +12,8 @@ from ._document import (
     ResponseSpec,
     SecurityScheme,
     bundled_document_path,
-    read_document,
 )
+from ._reading import read_document
 
 __all__ = [
     "MISSING",

@@ -7,7 +7,6 @@ server's answers and the strategies all read the contract, never a copy of it.
 from __future__ import annotations
 
 import functools
-import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -16,13 +15,12 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import ContractError
 from ._anatomy import Anatomy
 from ._dialect import Direction, Target, translate_schema
 from ._formats import CHECKERS
 from ._pointers import pointer
+from ._reading import read_document
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -187,23 +185,6 @@ class Contract:
 @functools.lru_cache(maxsize=32)
 def _load_cached(path: str, _mtime: int, _size: int, operation: str | None) -> Contract:
     return Contract(read_document(path), source=path, operation=operation)
-
-
-def read_document(path: str | os.PathLike[str]) -> Mapping[str, Any]:
-    """Parse a JSON or YAML OpenAPI document (JSON is a subset of YAML 1.2)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ContractError(f"cannot read contract {path}: {exc}") from exc
-    try:
-        document = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise ContractError(f"{path} is neither JSON nor YAML: {exc}") from exc
-    if not isinstance(document, Mapping):
-        raise ContractError(
-            f"{path}: an OpenAPI document is an object, got {type(document).__name__}"
-        )
-    return document
 
 
 def _check_document(document: Mapping[str, Any], source: str) -> None:
