@@ -14,6 +14,7 @@ from ._document import (
     bundled_document_path,
 )
 from ._reading import read_document
+from ._refs import Refs
 
 __all__ = [
     "MISSING",
@@ -23,6 +24,7 @@ __all__ = [
     "TERMINAL",
     "Anatomy",
     "Contract",
+    "Refs",
     "ResponseSpec",
     "SecurityScheme",
     "bundled_document_path",
