@@ -16,6 +16,22 @@ class ContractError(LineageContractError):
     """The OpenAPI document cannot be used: unreadable, invalid, or asking for unknown checks."""
 
 
+class RefError(ContractError):
+    """A ``$ref`` or a JSON pointer into the document that names nothing the kit may read.
+
+    Every lookup in the document fails this way, with one message shape:
+    ``{source}: cannot resolve {ref!r} at {where}: {reason}``.
+    """
+
+    def __init__(self, source: str, ref: str, reason: str, where: str = "") -> None:
+        self.source = source
+        self.ref = ref
+        self.reason = reason
+        self.where = where
+        at = f" at {where}" if where else ""
+        super().__init__(f"{source}: cannot resolve {ref!r}{at}: {reason}")
+
+
 class InvalidEvent(LineageContractError):
     """A payload or request broke the contract; ``report`` holds every violation."""
 

@@ -163,7 +163,8 @@ RUN = ("components", "schemas", "Run")
         ),
         (
             _set(*RUN, "properties", "runId", value={"$ref": "#/components/schemas/Nope"}),
-            "invalid OpenAPI document: '/components/schemas/Nope' does not exist",
+            "cannot resolve '#/components/schemas/Nope' at /components/schemas/Run/properties/"
+            "runId: '/components/schemas/Nope' does not exist",
         ),
         (_set("openapi", value="3.1.0"), "OpenAPI 3.1.0 is not supported"),
         (_set("openapi", value="2.0"), "OpenAPI 2.0 is not supported"),

@@ -3,8 +3,10 @@ the code passes the checks the project promises (ruff, mypy --strict)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -94,3 +96,16 @@ def test_the_code_passes_its_checks(check: list[str]) -> None:
         [sys.executable, "-m", *check], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_openapi_core_is_an_extra() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+    def names(requirements: list[str]) -> set[str]:
+        return {re.split(r"[<>=!~\[; ]", r, maxsplit=1)[0].lower() for r in requirements}
+
+    extras = project["optional-dependencies"]
+    assert "openapi-core" not in names(project["dependencies"])
+    assert "openapi-spec-validator" in names(project["dependencies"])  # checks the contract
+    assert {"openapi-core"} == names(extras["reference"])
+    assert "openapi-core" in names(extras["test"])

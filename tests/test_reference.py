@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import gzip
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -259,3 +261,37 @@ def test_a_format_openapi_core_cannot_check_is_checked_with_ours(
     assert set(reference.format_validators) == {"uuid"}
     findings = reference.request_findings("POST", PATH, HEADERS, _with(run__runId="x"))
     assert [(f.pointer, f.keyword) for f in findings] == [("/run/runId", "format")]
+
+
+# openapi-core is the `reference` extra: without it the kit works, and this module says so.
+WITHOUT_OPENAPI_CORE = "import sys; sys.modules['openapi_core'] = None\n"
+
+
+def _without_openapi_core(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_OPENAPI_CORE + code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_kit_works_without_openapi_core() -> None:
+    code = f"""
+import lineage_contract, lineage_contract.mock, lineage_contract.testing
+from lineage_contract import Validator, cli
+assert Validator().check(open({str(FIXTURES / "valid" / "minimal.json")!r}, "rb").read()).valid
+sys.exit(cli.main(["validate", "-q", {str(FIXTURES / "valid")!r}]))
+"""
+    result = _without_openapi_core(code)
+    assert result.returncode == 0, result.stderr
+    assert "openapi_core" not in result.stderr
+
+
+def test_the_reference_judge_asks_for_its_extra() -> None:
+    result = _without_openapi_core("import lineage_contract.testing.reference")
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: lineage_contract.testing.reference needs openapi-core")
+    assert "pip install 'lineage-contract[reference]'" in last

@@ -311,7 +311,7 @@ def test_invalid_fixture(validator: Validator, name: str) -> None:
     assert len(report.violations) == len(EXPECTED[name])
     for violation in report.violations:
         if violation.kind is Kind.SCHEMA:
-            node = validator._document_node(violation.schema_pointer)
+            node = validator.contract.refs.at(violation.schema_pointer)
             assert node is not None, violation.schema_pointer
             assert violation.schema_pointer.rsplit("/", 1)[-1] == violation.keyword
 

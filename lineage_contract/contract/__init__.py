@@ -12,8 +12,9 @@ from ._document import (
     ResponseSpec,
     SecurityScheme,
     bundled_document_path,
-    read_document,
 )
+from ._reading import read_document
+from ._refs import Refs
 
 __all__ = [
     "MISSING",
@@ -23,6 +24,7 @@ __all__ = [
     "TERMINAL",
     "Anatomy",
     "Contract",
+    "Refs",
     "ResponseSpec",
     "SecurityScheme",
     "bundled_document_path",

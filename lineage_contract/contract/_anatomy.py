@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ..errors import ContractError
+from ._refs import Refs
 
 START: Final = "START"
 RUNNING: Final = "RUNNING"
@@ -62,10 +63,10 @@ class Anatomy:
     """The event type's enum, in the contract's order."""
 
     @classmethod
-    def of(cls, request_schema: Mapping[str, Any]) -> Anatomy:
+    def of(cls, request_schema: Mapping[str, Any], *, source: str = "<memory>") -> Anatomy:
         """Read from a request schema in JSON Schema 2020-12 (``Contract.request_schema``)."""
         props = sorted(
-            properties(request_schema),
+            properties(request_schema, source=source),
             key=lambda p: (len(p.path), not p.required),
         )
 
@@ -142,26 +143,25 @@ def get(event: Any, path: Path | None) -> Any:
     return node
 
 
-def properties(schema: Mapping[str, Any]) -> Iterator[Property]:
+def properties(schema: Mapping[str, Any], *, source: str = "<memory>") -> Iterator[Property]:
     """Every named property reachable from ``schema``'s root, merged across ``allOf``."""
-    yield from _walk(schema, _merge(schema, schema, set()), (), True)
+    refs = Refs(schema, source=source)
+    yield from _walk(refs, _merge(refs, schema, set()), (), True)
 
 
-def _walk(
-    root: Mapping[str, Any], node: Mapping[str, Any], path: Path, required: bool
-) -> Iterator[Property]:
+def _walk(refs: Refs, node: Mapping[str, Any], path: Path, required: bool) -> Iterator[Property]:
     if len(path) > _MAX_DEPTH:
         return
     if path:
         yield Property(path, required, node)
     needed = set(node.get("required", ()))
     for name, sub in node.get("properties", {}).items():
-        yield from _walk(root, _merge(root, sub, set()), (*path, name), required and name in needed)
+        yield from _walk(refs, _merge(refs, sub, set()), (*path, name), required and name in needed)
 
 
-def _merge(root: Mapping[str, Any], node: Any, seen: set[str]) -> Mapping[str, Any]:
+def _merge(refs: Refs, node: Any, seen: set[str]) -> Mapping[str, Any]:
     """One view of a schema: refs followed, ``allOf`` members and lone branches merged."""
-    node = _deref(root, node, seen)
+    node = _deref(refs, node, seen)
     if not isinstance(node, Mapping):
         return {}
     members = list(node.get("allOf", ()))
@@ -174,7 +174,7 @@ def _merge(root: Mapping[str, Any], node: Any, seen: set[str]) -> Mapping[str, A
     merged["properties"] = dict(node.get("properties", {}))
     required = list(node.get("required", ()))
     for member in members:
-        part = _merge(root, member, set(seen))
+        part = _merge(refs, member, set(seen))
         for key, value in part.items():
             if key == "properties":
                 merged["properties"].update(value)
@@ -186,18 +186,9 @@ def _merge(root: Mapping[str, Any], node: Any, seen: set[str]) -> Mapping[str, A
     return merged
 
 
-def _deref(root: Mapping[str, Any], node: Any, seen: set[str]) -> Any:
-    while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
-        ref = node["$ref"]
-        if not ref.startswith("#/") or ref in seen:
-            return None
-        seen.add(ref)
-        target: Any = root
-        for part in ref[2:].split("/"):
-            target = (
-                target.get(part.replace("~1", "/").replace("~0", "~"), {})
-                if isinstance(target, Mapping)
-                else {}
-            )
-        node = target
-    return node
+def _deref(refs: Refs, node: Any, seen: set[str]) -> Any:
+    if isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
+        if node["$ref"] in seen:
+            return None  # a schema merged into itself through allOf: once is enough
+        seen.add(node["$ref"])
+    return refs.follow(node)

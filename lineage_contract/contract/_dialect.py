@@ -30,7 +30,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._formats import INTEGER_RANGES
-from ._pointers import pointer
+from ._pointers import pointer, unpointer
+from ._refs import Refs
 
 COMPONENTS_PREFIX = "#/components/schemas/"
 DEFS_PREFIX = "#/$defs/"
@@ -55,9 +56,15 @@ def translate_schema(
     *,
     direction: Direction,
     target: Target = Target.REFERENCE,
+    refs: Refs | None = None,
 ) -> dict[str, Any]:
-    """A self-contained 2020-12 schema for ``root``, components under ``$defs``."""
-    translator = _Translator(components, direction, target)
+    """A self-contained 2020-12 schema for ``root``, components under ``$defs``.
+
+    ``refs`` resolves the document's ``$ref``s (by default, ones into ``components``).
+    """
+    if refs is None:
+        refs = Refs({"components": {"schemas": components}})
+    translator = _Translator(refs, direction, target)
     schema = translator.node(root)
     if not isinstance(schema, dict):
         schema = {"allOf": [schema]}
@@ -67,8 +74,8 @@ def translate_schema(
 
 
 class _Translator:
-    def __init__(self, components: Mapping[str, Any], direction: Direction, target: Target):
-        self.components = components
+    def __init__(self, refs: Refs, direction: Direction, target: Target):
+        self.refs = refs
         self.direction = direction
         self.target = target
         self.forbidden = "readOnly" if direction is Direction.REQUEST else "writeOnly"
@@ -123,13 +130,7 @@ class _Translator:
         return self.node(schema)
 
     def _resolved(self, schema: Any) -> Mapping[str, Any]:
-        seen: set[str] = set()
-        while isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str):
-            ref = schema["$ref"]
-            if ref in seen or not ref.startswith(COMPONENTS_PREFIX):
-                break
-            seen.add(ref)
-            schema = self.components.get(ref[len(COMPONENTS_PREFIX) :], {})
+        schema = self.refs.follow(schema)
         return schema if isinstance(schema, Mapping) else {}
 
     @staticmethod
@@ -190,16 +191,17 @@ def schema_location(schema: Mapping[str, Any], schema_path: list[str | int]) -> 
     a step that a ``$ref`` node does not have is taken in the schema it names.
     An explicit ``"$ref"`` step (older jsonschema) is followed as well.
     """
+    refs = Refs(schema)
     location: list[str | int] = []
     node: Any = schema
     for step in schema_path:
         if step == "$ref" and _ref_of(node) is not None:
-            location, node = _follow_ref(schema, node)
+            location, node = _follow_ref(refs, node)
             continue
         seen: set[str] = set()
         while (ref := _ref_of(node)) is not None and step not in node and ref not in seen:
             seen.add(ref)
-            location, node = _follow_ref(schema, node)
+            location, node = _follow_ref(refs, node)
         location.append(step)
         if isinstance(node, Mapping):
             node = node.get(step)
@@ -218,19 +220,9 @@ def _ref_of(node: Any) -> str | None:
     return None
 
 
-def _follow_ref(schema: Mapping[str, Any], node: Mapping[str, Any]) -> tuple[list[str | int], Any]:
-    location: list[str | int] = [
-        p.replace("~1", "/").replace("~0", "~") for p in node["$ref"][2:].split("/")
-    ]
-    target: Any = schema
-    for part in location:
-        if isinstance(target, Mapping):
-            target = target.get(part)
-        elif isinstance(target, list) and str(part).isdigit() and int(part) < len(target):
-            target = target[int(part)]
-        else:
-            target = None
-    return location, target
+def _follow_ref(refs: Refs, node: Mapping[str, Any]) -> tuple[list[str | int], Any]:
+    ptr, target = refs.target(node["$ref"])
+    return list(unpointer(ptr)), target
 
 
 def document_pointer(location: list[str | int], root_pointer: str) -> str:

@@ -7,7 +7,6 @@ server's answers and the strategies all read the contract, never a copy of it.
 from __future__ import annotations
 
 import functools
-import json
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -16,13 +15,13 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import ContractError
 from ._anatomy import Anatomy
 from ._dialect import Direction, Target, translate_schema
 from ._formats import CHECKERS
 from ._pointers import pointer
+from ._reading import read_document
+from ._refs import Refs
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -61,15 +60,23 @@ class Contract:
 
     Build one with :meth:`load` (cached per file) or :meth:`from_document`.
     ``operation`` picks the operation when the document has several with a JSON
-    request body: an ``operationId``, a path, or ``"METHOD /path"``.
+    request body: an ``operationId``, a path, or ``"METHOD /path"``. ``file`` is
+    the file the document was read from, if any (``$ref``s resolve against it).
     """
 
     def __init__(
-        self, document: Mapping[str, Any], *, source: str = "<memory>", operation: str | None = None
+        self,
+        document: Mapping[str, Any],
+        *,
+        source: str = "<memory>",
+        operation: str | None = None,
+        file: Path | None = None,
     ) -> None:
         self.document = document
         self.source = source
-        _check_document(document, source)
+        self.refs = Refs(document, source=source, file=file)
+        """Every pointer and ``$ref`` into the document resolves through this."""
+        _check_document(document, source, self.refs)
         self.path, self.method, self.operation = _find_operation(document, operation, source)
         self.components: Mapping[str, Any] = document.get("components", {}).get("schemas", {})
         body = self.operation.get("requestBody", {})
@@ -136,7 +143,7 @@ class Contract:
     @functools.cached_property
     def anatomy(self) -> Anatomy:
         """Where events keep their type, time, run id and job (see :mod:`.anatomy`)."""
-        return Anatomy.of(self.request_schema)
+        return Anatomy.of(self.request_schema, source=self.source)
 
     @functools.cached_property
     def responses(self) -> Mapping[str, ResponseSpec]:
@@ -165,20 +172,13 @@ class Contract:
         direction: Direction = Direction.REQUEST,
         target: Target = Target.REFERENCE,
     ) -> dict[str, Any]:
-        return translate_schema(schema, self.components, direction=direction, target=target)
+        return translate_schema(
+            schema, self.components, direction=direction, target=target, refs=self.refs
+        )
 
     def resolve(self, node: Any) -> Any:
-        """Follow local ``$ref``s to the node they name."""
-        seen: set[str] = set()
-        while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
-            ref = node["$ref"]
-            if ref in seen or not ref.startswith("#/"):
-                raise ContractError(f"{self.source}: cannot resolve $ref {ref!r}")
-            seen.add(ref)
-            node = self.document
-            for part in ref[2:].split("/"):
-                node = node[part.replace("~1", "/").replace("~0", "~")]
-        return node
+        """Follow ``$ref``s to the node they name (:class:`RefError` if they name none)."""
+        return self.refs.follow(node)
 
     def __repr__(self) -> str:
         return f"<Contract {self.method} {self.path} from {self.source}>"
@@ -186,40 +186,31 @@ class Contract:
 
 @functools.lru_cache(maxsize=32)
 def _load_cached(path: str, _mtime: int, _size: int, operation: str | None) -> Contract:
-    return Contract(read_document(path), source=path, operation=operation)
+    return Contract(read_document(path), source=path, operation=operation, file=Path(path))
 
 
-def read_document(path: str | os.PathLike[str]) -> Mapping[str, Any]:
-    """Parse a JSON or YAML OpenAPI document (JSON is a subset of YAML 1.2)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ContractError(f"cannot read contract {path}: {exc}") from exc
-    try:
-        document = json.loads(text) if str(path).endswith(".json") else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise ContractError(f"{path} is neither JSON nor YAML: {exc}") from exc
-    if not isinstance(document, Mapping):
-        raise ContractError(
-            f"{path}: an OpenAPI document is an object, got {type(document).__name__}"
-        )
-    return document
-
-
-def _check_document(document: Mapping[str, Any], source: str) -> None:
+def _check_document(document: Mapping[str, Any], source: str, refs: Refs) -> None:
     version = str(document.get("openapi", ""))
     if not version.startswith("3.0."):
         raise ContractError(
             f"{source}: OpenAPI {version or '(no version)'} is not supported; "
             "this kit reads OpenAPI 3.0.x documents"
         )
+    # Before the spec validator, which would follow refs anywhere (and quote what it found).
+    refs.check()
     # Imported here: the spec validator is slow to import and only needed at load.
     from jsonschema.exceptions import best_match
+    from jsonschema_path import SchemaPath
+    from jsonschema_path.accessors import SchemaAccessor
     from openapi_spec_validator import OpenAPIV30SpecValidator
+    from openapi_spec_validator.settings import OpenAPISpecValidatorSettings
 
+    # It resolves through the kit's registry too, so that nothing else decides where refs lead.
+    cache = OpenAPISpecValidatorSettings().resolved_cache_maxsize
+    spec = SchemaPath(SchemaAccessor(dict(document), refs.resolver, resolved_cache_maxsize=cache))
     try:
-        errors = list(islice(OpenAPIV30SpecValidator(dict(document)).iter_errors(), 4))
-    except Exception as exc:  # a $ref it cannot follow, a value it cannot read
+        errors = list(islice(OpenAPIV30SpecValidator(spec).iter_errors(), 4))
+    except Exception as exc:  # a value it cannot read
         # "... does not exist within {the whole document}": keep the first part.
         text = str(exc).split(" within ", 1)[0]
         text = text if len(text) <= 300 else text[:300] + "…"

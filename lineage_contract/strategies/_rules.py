@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from ..contract._document import Contract
 from ..contract._pointers import pointer, unpointer
-from ..errors import ContractError
+from ..errors import ContractError, RefError
 from ._builder import DEFAULT_MAX_DATASETS, DEFAULT_MAX_FACETS, Builder, Force
 from ._schema_view import ITEM, KEY, Flat, Model, Segment, Wild, ecma, json_key, model_for
 
@@ -261,6 +261,8 @@ class _Rules:
     def _reachable(self, steps: tuple[int, ...], path: tuple[Segment, ...]) -> bool:
         try:
             self.builder.event(_force(steps, path))
+        except RefError:
+            raise  # a broken document, not a place no event reaches
         except ContractError:
             return False
         return True

@@ -27,7 +27,7 @@ from ..contract._dialect import python_pattern
 from ..contract._document import Contract
 from ..contract._formats import CHECKERS
 from ..contract._pointers import pointer, unpointer
-from ..errors import ContractError
+from ..contract._refs import Refs
 
 if TYPE_CHECKING:
     from ._rules import Rule
@@ -140,6 +140,7 @@ class Model:
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
         self.root: Mapping[str, Any] = contract.request_schema
+        self.refs = Refs(self.root, source=contract.source)
         checker = jsonschema.FormatChecker(formats=())
         for name, check in CHECKERS.items():
             checker.checks(name)(check)
@@ -153,15 +154,11 @@ class Model:
     # -- reading the schema --
 
     def node(self, ptr: str) -> Any:
-        node: Any = self.root
-        for part in unpointer(ptr):
-            node = node[int(part)] if isinstance(node, list) else node[part]
-        return node
+        return self.refs.at(ptr)
 
     def _ref(self, ref: Any, where: str) -> str:
-        if not isinstance(ref, str) or not ref.startswith("#"):
-            raise ContractError(f"{self.contract.source}: cannot follow $ref {ref!r} at {where}")
-        return ref[1:]
+        """The pointer (into the request schema) of what a ``$ref`` names."""
+        return self.refs.target(ref, where=where)[0]
 
     # -- checking values at a place --
 

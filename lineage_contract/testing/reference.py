@@ -36,6 +36,15 @@ from urllib.parse import parse_qsl, urlsplit
 
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
+try:
+    from openapi_core import Config, OpenAPI
+    from openapi_core.datatypes import RequestParameters
+except ImportError as exc:  # an extra: the rest of the kit works without it
+    raise ImportError(
+        "lineage_contract.testing.reference needs openapi-core: "
+        "pip install 'lineage-contract[reference]'"
+    ) from exc
+
 from ..contract._document import Contract
 from ..contract._formats import CHECKERS
 from ..contract._pointers import pointer
@@ -117,8 +126,6 @@ class Reference:
     @functools.cached_property
     def openapi(self) -> Any:
         """openapi-core's ``OpenAPI`` for the contract's document (built once)."""
-        from openapi_core import Config, OpenAPI
-
         config = Config(extra_format_validators=self.format_validators or None)
         return OpenAPI.from_dict(_plain(self.contract.document), config=config)
 
@@ -220,8 +227,6 @@ def _plain(value: Any) -> Any:
 
 
 def _parameters(headers: Headers, query: str) -> Any:
-    from openapi_core.datatypes import RequestParameters
-
     cookies: dict[str, str] = {}
     for raw in headers.getlist("cookie"):
         for pair in raw.split(";"):

@@ -10,13 +10,15 @@ briefly and say what was expected.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
 
 from ..contract._dialect import document_pointer, schema_location
 from ..contract._pointers import pointer
+from ..contract._refs import Refs
+from ..errors import RefError
 from ._report import Kind, Violation
 
 _JSON_TYPES = {
@@ -69,7 +71,7 @@ def violations(
     errors: Iterable[ValidationError],
     schema: Mapping[str, Any],
     root_pointer: str,
-    resolve: Callable[[str], Any],
+    refs: Refs,
     instance: Any = None,
 ) -> list[Violation]:
     """Flatten, describe, de-duplicate and order jsonschema errors.
@@ -81,7 +83,7 @@ def violations(
     out: list[Violation] = []
     for error in errors:
         for leaf in _leaves(error):
-            for violation in _describe_all(leaf, schema, root_pointer, resolve, instance):
+            for violation in _describe_all(leaf, schema, root_pointer, refs, instance):
                 key = (violation.pointer, violation.keyword)
                 if key not in seen:
                     seen.add(key)
@@ -118,11 +120,11 @@ def _describe_all(
     error: ValidationError,
     schema: Mapping[str, Any],
     root_pointer: str,
-    resolve: Callable[[str], Any],
+    refs: Refs,
     instance: Any,
 ) -> Iterator[Violation]:
     if error.validator is not None or not error.absolute_schema_path:
-        yield _describe(error, schema, root_pointer, resolve)
+        yield _describe(error, schema, root_pointer, refs)
         return
     # jsonschema reports a ``false`` subschema under ``properties`` at the parent
     # object, with neither the property's name nor its schema in the paths: find
@@ -130,12 +132,12 @@ def _describe_all(
     location = schema_location(schema, list(error.absolute_schema_path))
     names = _false_properties(schema, location, _at(instance, error.absolute_path))
     if location[-1:] != ["properties"] or not names:
-        yield _describe(error, schema, root_pointer, resolve)
+        yield _describe(error, schema, root_pointer, refs)
         return
     base = list(error.absolute_path)
     for name in names:
         schema_ptr = document_pointer([*location, name], root_pointer)
-        node = _follow(resolve(schema_ptr), resolve)
+        node = _written(refs, schema_ptr)
         if isinstance(node, Mapping) and node.get("readOnly") is True:
             keyword, rule = "readOnly", "is read-only and must not be sent in a request"
         elif isinstance(node, Mapping) and node.get("writeOnly") is True:
@@ -163,30 +165,32 @@ def _at(instance: Any, path: Iterable[Any]) -> Any:
 def _false_properties(
     schema: Mapping[str, Any], location: list[str | int], parent: Any
 ) -> list[str]:
-    node: Any = schema
-    for part in location:
-        node = node.get(part) if isinstance(node, Mapping) else None
+    try:
+        node = Refs(schema).at(pointer(location))
+    except RefError:
+        return []
     if not isinstance(node, Mapping) or not isinstance(parent, Mapping):
         return []
     return [name for name, sub in node.items() if sub is False and name in parent]
 
 
-def _follow(node: Any, resolve: Callable[[str], Any]) -> Any:
-    seen: set[str] = set()
-    while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
-        ref = node["$ref"]
-        if ref in seen or not ref.startswith("#/"):
-            break
-        seen.add(ref)
-        node = resolve(ref[1:])
-    return node
+def _written(refs: Refs, ptr: str) -> Any:
+    """The document's own schema at ``ptr``, refs followed (None where there is none).
+
+    Only the wording of a message depends on it: a place the translation names
+    differently must not turn a verdict into a crash.
+    """
+    try:
+        return refs.follow(refs.at(ptr))
+    except RefError:
+        return None
 
 
 def _describe(
     error: ValidationError,
     schema: Mapping[str, Any],
     root_pointer: str,
-    resolve: Callable[[str], Any],
+    refs: Refs,
 ) -> Violation:
     path = list(error.absolute_path)
     location = schema_location(schema, list(error.absolute_schema_path))
@@ -206,7 +210,7 @@ def _describe(
         message = f"{brief(value)} is not one of the allowed values: {allowed}"
     elif keyword == "pattern":
         # The schema holds the pattern rewritten for Python; show the document's own.
-        node = resolve(schema_ptr.rsplit("/", 1)[0])
+        node = _written(refs, schema_ptr.rsplit("/", 1)[0])
         written = node.get("pattern", expected) if isinstance(node, Mapping) else expected
         message = f"{brief(value)} does not match the pattern {written}"
     elif keyword == "const":

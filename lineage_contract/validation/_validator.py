@@ -9,7 +9,7 @@ generated event.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,7 +19,7 @@ import orjson
 
 from ..contract._document import Contract
 from ..contract._formats import CHECKERS
-from ..contract._pointers import pointer, unpointer
+from ..contract._pointers import pointer
 from ..errors import InvalidEvent
 from ._credentials import Credentials, Header
 from ._explain import violations
@@ -114,7 +114,7 @@ class Validator:
                 self._reference.iter_errors(event),
                 self.contract.request_schema,
                 self.contract.request_pointer,
-                self._document_node,
+                self.contract.refs,
                 event,
             )
         except RecursionError:
@@ -193,17 +193,6 @@ class Validator:
             and header("content-type") in self.media_types
             and not header("content-encoding")
         )
-
-    def _document_node(self, ptr: str) -> Any:
-        node: Any = self.contract.document
-        for part in unpointer(ptr):
-            if isinstance(node, Mapping):
-                node = node.get(part)
-            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            else:
-                return None
-        return node
 
 
 def _not_json(exc: Exception) -> Violation:
