@@ -29,6 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "serve": ("lineage_contract.cli._serve", "run a mock of the lineage API on this machine"),
     "generate": ("lineage_contract.cli._generate", "generate example events from the contract"),
+    "run": (
+        "lineage_contract.cli._run",
+        "run a command against a mock and fail when the lineage it sends is wrong",
+    ),
 }
 
 
