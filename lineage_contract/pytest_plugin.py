@@ -55,6 +55,8 @@ if TYPE_CHECKING:
 
 SPEC_OPTION = "lineage_spec"
 MARKER = "lineage"
+FAIL_ON_OPTION = "lineage_fail_on"
+_FAIL_ON = ("error", "warning")
 _ENV_PREFIX = "OPENLINEAGE"
 _CALL_PASSED = pytest.StashKey[bool]()
 _ANY_TOKEN = "lineage-contract-test-token"
@@ -77,13 +79,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "OpenAPI document of the lineage contract, relative to the ini file",
         default="",
     )
+    parser.addini(
+        FAIL_ON_OPTION,
+        "what fails a test at teardown: error (a broken contract, the default) or warning "
+        "(also a broken OpenLineage specification or a rule across events)",
+        default="error",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        f"{MARKER}(allow_invalid=False): allow_invalid=True lets the test send requests "
-        "that break the lineage contract without failing at teardown",
+        f"{MARKER}(allow_invalid=False, fail_on=None): allow_invalid=True lets the test send "
+        "requests that break the lineage contract without failing at teardown; "
+        "fail_on='warning' fails it on warnings too ('error' only on errors)",
     )
 
 
@@ -324,12 +333,17 @@ class LineageServer:
 
     # -- strict mode --
 
-    def unread_violations(self) -> list[Record]:
-        """Requests that broke the contract and that the test has not read."""
-        return [r for r in self.server.records(valid=False) if r.id not in self._read]
+    def unread_violations(self, *, fail_on: str = "error") -> list[Record]:
+        """Requests that broke the contract (or, with ``fail_on="warning"``, that have
+        warnings) and that the test has not read."""
+        if fail_on == "warning":
+            found = [r for r in self.server.records() if r.violations]
+        else:
+            found = self.server.records(valid=False)
+        return [r for r in found if r.id not in self._read]
 
     def _hand_over(self, records: list[Record]) -> list[Record]:
-        self._read.update(r.id for r in records if not r.valid)
+        self._read.update(r.id for r in records if r.violations)
         return records
 
     def _candidates(self, valid: bool | None) -> list[Record]:
@@ -369,17 +383,24 @@ def describe_violations(records: list[Record], contract: Contract) -> str:
     return "\n".join(lines)
 
 
-def _allow_invalid(item: pytest.Item) -> bool:
+def _strictness(item: pytest.Item) -> tuple[bool, str]:
+    """(allow_invalid, fail_on) from the test's ``lineage`` marker and the ini option."""
+    fail_on = str(item.config.getini(FAIL_ON_OPTION) or "error")
     marker = item.get_closest_marker(MARKER)
-    if marker is None:
-        return False
-    unknown = set(marker.kwargs) - {"allow_invalid"}
-    if unknown or marker.args:
+    kwargs = dict(marker.kwargs) if marker is not None else {}
+    unknown = set(kwargs) - {"allow_invalid", "fail_on"}
+    if marker is not None and (unknown or marker.args):
         raise pytest.UsageError(
-            f"@pytest.mark.{MARKER} takes only allow_invalid=True|False; got "
+            f"@pytest.mark.{MARKER} takes only allow_invalid=True|False and "
+            f"fail_on='error'|'warning'; got "
             f"{', '.join(map(repr, marker.args))}{', '.join(sorted(unknown))}"
         )
-    return bool(marker.kwargs.get("allow_invalid", False))
+    fail_on = str(kwargs.get("fail_on") or fail_on)
+    if fail_on not in _FAIL_ON:
+        raise pytest.UsageError(
+            f"lineage fail_on must be one of {', '.join(_FAIL_ON)}, got {fail_on!r}"
+        )
+    return bool(kwargs.get("allow_invalid", False)), fail_on
 
 
 @pytest.fixture
@@ -390,9 +411,10 @@ def lineage_server(
     handle = LineageServer(lineage_session_server, _token(lineage_session_server))
     handle.clear()
     yield handle
-    if not request.node.stash.get(_CALL_PASSED, False) or _allow_invalid(request.node):
+    allow_invalid, fail_on = _strictness(request.node)
+    if not request.node.stash.get(_CALL_PASSED, False) or allow_invalid:
         return
-    unread = handle.unread_violations()
+    unread = handle.unread_violations(fail_on=fail_on)
     if unread:
         pytest.fail(describe_violations(unread, handle.contract), pytrace=False)
 

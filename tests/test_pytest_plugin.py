@@ -292,7 +292,7 @@ def test_contract_and_validator_fixtures_follow_lineage_spec(
 
 def test_the_marker_is_registered(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_inprocess("--markers")
-    result.stdout.fnmatch_lines(["@pytest.mark.lineage(allow_invalid=False):*"])
+    result.stdout.fnmatch_lines(["@pytest.mark.lineage(allow_invalid=False, fail_on=None):*"])
 
 
 def test_a_misused_marker_is_reported(pytester: pytest.Pytester) -> None:
@@ -307,7 +307,7 @@ def test_a_misused_marker_is_reported(pytester: pytest.Pytester) -> None:
         """,
     )
     result = pytester.runpytest_inprocess()
-    result.stdout.fnmatch_lines(["*lineage takes only allow_invalid=True|False*"])
+    result.stdout.fnmatch_lines(["*lineage takes only allow_invalid=True|False and fail_on*"])
 
 
 def test_importing_the_plugin_starts_and_imports_nothing_heavy() -> None:
@@ -440,3 +440,42 @@ def test_server_options_and_an_api_key_contract(pytester: pytest.Pytester) -> No
         """,
     )
     pytester.runpytest_inprocess("--lineage-spec", "spec.json").assert_outcomes(passed=1)
+
+
+WARNED = """
+import pytest
+from lineage_contract.mock import Record
+from lineage_contract.validation import Kind, Level, Violation
+
+def warned(lineage_server):
+    # A valid request with a warning, as the OpenLineage conformance checks record one.
+    finding = Violation(Kind.SPEC, "type", "not a number", pointer="/x", level=Level.WARNING)
+    lineage_server.server.journal.append(
+        Record(method="POST", path="/api/v1/lineage", status=200, valid=True,
+               violations=[finding])
+    )
+"""
+
+
+@pytest.mark.parametrize(
+    ("ini", "marker", "outcome"),
+    [
+        ("", "", "passed"),
+        ("lineage_fail_on = warning", "", "errors"),
+        ("", "@pytest.mark.lineage(fail_on='warning')", "errors"),
+        ("lineage_fail_on = warning", "@pytest.mark.lineage(fail_on='error')", "passed"),
+        ("lineage_fail_on = warning", "@pytest.mark.lineage(allow_invalid=True)", "passed"),
+    ],
+)
+def test_warnings_fail_a_test_only_when_asked(
+    pytester: pytest.Pytester, ini: str, marker: str, outcome: str
+) -> None:
+    pytester.makeini(f"[pytest]\n{ini}\n")
+    pytester.makepyfile(
+        test_it=WARNED + f"\n{marker}\ndef test_it(lineage_server):\n    warned(lineage_server)\n"
+    )
+    result = pytester.runpytest_inprocess()
+    # A teardown failure: the test passed, its teardown errored.
+    result.assert_outcomes(passed=1, errors=int(outcome == "errors"))
+    if outcome == "errors":
+        result.stdout.fnmatch_lines(["*/x*type*not a number*"])
