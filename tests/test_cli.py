@@ -132,6 +132,13 @@ USAGE: list[tuple[str, Callable[[Path], list[str]], int, str]] = [
     ("no paths", lambda p: ["validate"], 2, "required"),
     ("unknown format", lambda p: ["validate", "--format", "xml", "-"], 2, "invalid choice"),
     ("zero jobs", lambda p: ["validate", "--jobs", "0", "-"], 2, "at least 1"),
+    ("zero event bytes", lambda p: ["validate", "--max-event-bytes", "0", "-"], 2, "at least 1"),
+    (
+        "a device",
+        lambda p: (p / "zero.jsonl").symlink_to("/dev/null") or ["validate", str(p / "zero.jsonl")],
+        2,
+        "zero.jsonl: not a regular file (a character device)",
+    ),
     ("unknown command", lambda p: ["frobnicate"], 2, "invalid choice"),
 ]
 
@@ -426,6 +433,29 @@ def test_jsonl_fixture_lines(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 # -- another contract -----------------------------------------------------------------------
+
+
+LONG = compact({**VALID, "job": {"namespace": "etl", "name": "x" * 200}})
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "biggest"),
+    [
+        ("e.jsonl", f"{compact(VALID)}\n{LONG}\n", len(LONG)),
+        ("e.json", f"[{compact(VALID)},\n {LONG}  ]", len(LONG)),
+        ("e.yaml", f"{LONG}\n", len(LONG) + 1),  # YAML is read whole: the file counts
+    ],
+)
+def test_max_event_bytes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, text: str, biggest: int
+) -> None:
+    path = _write(tmp_path / name, text)
+    assert run(capsys, "validate", "-q", "--max-event-bytes", str(biggest), path)[0] == 0
+    status, out, _ = run(capsys, "validate", "-q", "--max-event-bytes", str(biggest - 1), path)
+    assert status == 1
+    [line] = out.splitlines()
+    assert f"the limit of {biggest - 1:,} bytes" in line
+    assert line.endswith("[maxEventBytes]")
 
 
 def test_spec_changes_the_verdict(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
