@@ -9,9 +9,12 @@ directory, then times in the same run:
 * ``lineage-contract validate`` with every core,
 
 and prints MB/s for each and the ratios to the baseline. Target: the default
-run at 100 MB/s or more on a 2-core machine. The file is removed at the end.
+run at 100 MB/s or more on a 2-core machine. Then the same for a file of
+``--blank-mb`` MB that is mostly blank lines (an event, then 64 KB of newlines,
+over and over), where reading, not judging, is the cost. The files are
+removed at the end.
 
-    .venv/bin/python bench/validate_files.py [--size-mb 200] [--repeat 2]
+    .venv/bin/python bench/validate_files.py [--size-mb 200] [--blank-mb 200] [--repeat 2]
 """
 
 from __future__ import annotations
@@ -98,6 +101,16 @@ def write_lines(path: Path, event: dict[str, Any], size: int) -> tuple[int, int]
     return written, lines
 
 
+def write_sparse(path: Path, event: dict[str, Any], size: int) -> tuple[int, int]:
+    """Write an event then 64 KB of blank lines until ``size`` bytes; return (bytes, events)."""
+    chunk = (json.dumps(event, separators=(",", ":")) + "\n" * 65536).encode()
+    count = max(1, size // len(chunk))
+    with path.open("wb") as out:
+        for _ in range(count):
+            out.write(chunk)
+    return count * len(chunk), count
+
+
 def best_of(repeat: int, action: Callable[[], object]) -> float:
     times = []
     for _ in range(repeat):
@@ -122,7 +135,7 @@ def validate(path: Path, *extra: str) -> None:
         raise SystemExit(f"validate exited {status}: the generated file should be all valid")
 
 
-def run(size_mb: int, repeat: int) -> None:
+def run(size_mb: int, blank_mb: int, repeat: int) -> None:
     validator = Validator()
     event = typical_event(validator)
     tmp = Path(tempfile.mkdtemp(prefix="lc-bench-"))
@@ -149,6 +162,14 @@ def run(size_mb: int, repeat: int) -> None:
         print(
             f"validate {verdict} the target of {TARGET_MB_S:.0f} MB/s ({mb / parallel:,.0f} MB/s)"
         )
+        path.unlink()
+        sparse = tmp / "sparse.jsonl"
+        size, events = write_sparse(sparse, event, blank_mb * 1_000_000)
+        mb = size / 1e6
+        print(f"{mb:,.0f} MB of blank lines around {events:,} events")
+        for label, extra in (("validate --jobs 1", ("--jobs", "1")), ("validate (all cores)", ())):
+            seconds = best_of(repeat, lambda extra=extra: validate(sparse, *extra))
+            print(f"  {label:<28} {mb / seconds:8,.0f} MB/s  {seconds:6.2f} s")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -156,11 +177,15 @@ def run(size_mb: int, repeat: int) -> None:
 def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--size-mb", type=int, default=200, help="file size in MB (default 200)")
+    parser.add_argument(
+        "--blank-mb", type=int, default=200, help="mostly blank file size in MB (default 200)"
+    )
     parser.add_argument("--repeat", type=int, default=2, help="timed runs each, best kept")
     args = parser.parse_args()
-    if args.size_mb < 1 or args.size_mb > 2000:
-        parser.error("--size-mb must be between 1 and 2000")
-    run(args.size_mb, max(1, args.repeat))
+    for flag, value in (("--size-mb", args.size_mb), ("--blank-mb", args.blank_mb)):
+        if value < 1 or value > 2000:
+            parser.error(f"{flag} must be between 1 and 2000")
+    run(args.size_mb, args.blank_mb, max(1, args.repeat))
 
 
 if __name__ == "__main__":

@@ -132,6 +132,13 @@ USAGE: list[tuple[str, Callable[[Path], list[str]], int, str]] = [
     ("no paths", lambda p: ["validate"], 2, "required"),
     ("unknown format", lambda p: ["validate", "--format", "xml", "-"], 2, "invalid choice"),
     ("zero jobs", lambda p: ["validate", "--jobs", "0", "-"], 2, "at least 1"),
+    ("zero event bytes", lambda p: ["validate", "--max-event-bytes", "0", "-"], 2, "at least 1"),
+    (
+        "a device",
+        lambda p: (p / "zero.jsonl").symlink_to("/dev/null") or ["validate", str(p / "zero.jsonl")],
+        2,
+        "zero.jsonl: not a regular file (a character device)",
+    ),
     ("unknown command", lambda p: ["frobnicate"], 2, "invalid choice"),
 ]
 
@@ -428,6 +435,29 @@ def test_jsonl_fixture_lines(capsys: pytest.CaptureFixture[str]) -> None:
 # -- another contract -----------------------------------------------------------------------
 
 
+LONG = compact({**VALID, "job": {"namespace": "etl", "name": "x" * 200}})
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "biggest"),
+    [
+        ("e.jsonl", f"{compact(VALID)}\n{LONG}\n", len(LONG)),
+        ("e.json", f"[{compact(VALID)},\n {LONG}  ]", len(LONG)),
+        ("e.yaml", f"{LONG}\n", len(LONG) + 1),  # YAML is read whole: the file counts
+    ],
+)
+def test_max_event_bytes(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, text: str, biggest: int
+) -> None:
+    path = _write(tmp_path / name, text)
+    assert run(capsys, "validate", "-q", "--max-event-bytes", str(biggest), path)[0] == 0
+    status, out, _ = run(capsys, "validate", "-q", "--max-event-bytes", str(biggest - 1), path)
+    assert status == 1
+    [line] = out.splitlines()
+    assert f"the limit of {biggest - 1:,} bytes" in line
+    assert line.endswith("[maxEventBytes]")
+
+
 def test_spec_changes_the_verdict(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     document = json.loads((ROOT / "openapi.json").read_text())
     run_event = document["components"]["schemas"]["RunEvent"]["allOf"][1]
@@ -563,3 +593,39 @@ def test_progress_line_only_on_a_terminal(
     assert ("events.jsonl" in shown and " MB" in shown) == drawn
     if drawn:
         assert shown.endswith("\r\x1b[K"), "the progress line is cleared at the end"
+
+
+HOSTILE_KEY = "\n::error::forged\x1b[2J\x1b]0;t\x07\x85"
+
+
+@pytest.mark.parametrize("fmt", ["text", "github", "junit", "json"])
+def test_hostile_names_and_keys_reach_no_output_raw(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str
+) -> None:
+    folder = tmp_path / "d"
+    folder.mkdir()
+    event = {**VALID, "run": {**VALID["run"], "facets": {HOSTILE_KEY: {}}}}
+    _write(folder / f"{HOSTILE_KEY}.jsonl", compact(event) + "\n")
+    (folder / f"{HOSTILE_KEY}.json").symlink_to("/dev/null")
+    status, out, err = run(capsys, "validate", "--format", fmt, str(folder))
+    assert status == 1
+    assert "\x1b" not in out + err and "\x85" not in out + err
+    forged = [line for line in (out + err).splitlines() if line.startswith("::")]
+    assert all(line.startswith("::error file=") for line in forged)
+    assert len(forged) == (2 if fmt == "github" else 0)  # _producer and _schemaURL missing
+    [warning] = err.splitlines()
+    assert warning.startswith("lineage-contract: warning: skipped ") and "\\x1b" in warning
+    if fmt == "junit":
+        assert ET.fromstring(out).get("failures") == "1"
+    if fmt == "json":
+        [violation, _] = json.loads(out)["files"][0]["failures"][0]["violations"]
+        assert violation["pointer"] == f"/run/facets/{HOSTILE_KEY}/_producer"
+
+
+def test_an_error_naming_a_hostile_path_is_one_clean_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    status, _, err = run(capsys, "validate", str(tmp_path / f"{HOSTILE_KEY}.json"))
+    assert status == 2
+    assert "\x1b" not in one_clean_line(err)
+    assert "\\x1b[2J" in err

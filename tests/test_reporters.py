@@ -21,6 +21,7 @@ from lineage_contract.cli._reporters import (
     where,
 )
 from lineage_contract.files import Outcome, Placed
+from lineage_contract.validation._render import printable
 
 MISSING = Violation(Kind.SCHEMA, "required", "required property 'runId' is missing", "/run/runId")
 ENUM = Violation(Kind.SCHEMA, "enum", '"DONE" is not one of: START', "/eventType")
@@ -224,3 +225,76 @@ def test_progress_line_stays_silent_when_never_drawn() -> None:
     out = io.StringIO()
     ProgressLine(out, total=None).close()
     assert out.getvalue() == ""
+
+
+# -- text from the inputs, shown safely ------------------------------------------------------
+
+HOSTILE = [
+    "\n::error file=forged::forged",
+    "\r::warning::forged\r\n",
+    "\x1b[2J\x1b[31mred\x1b[0m",
+    "\x1b]0;title\x07",
+    "\x00\x08\x7f\x85\x9b31m",
+    "\u2028::error::after a line separator",
+    "lone \ud800 surrogate",
+    "\ufffe\uffff",
+]
+
+
+def hostile_run(format: str, text: str) -> str:
+    """One file named with ``text``, an event whose key and message hold it, an unreadable one."""
+    out = io.StringIO()
+    reporter = REPORTERS[format](out)
+    summary = Summary()
+    name = f"dir/{text}.jsonl"
+    violation = Violation(
+        Kind.SCHEMA, "required", f"required property '{text}' is missing", f"/run/facets/{text}"
+    )
+    outcome = Outcome(name, 0, 1, 1, (Placed(violation, 1, 5), Placed(SYNTAX)))
+    summary.files += 2
+    summary.add(outcome)
+    reporter.begin(name)
+    reporter.outcome(outcome)
+    reporter.end(name)
+    summary.unreadable += 1
+    reporter.begin(text)
+    reporter.unreadable(text, f"cannot read {text}: Permission denied")
+    reporter.end(text)
+    reporter.finish(summary)
+    written = out.getvalue()
+    written.encode("utf-8")  # every format can be written to a UTF-8 file or terminal
+    return written
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+@pytest.mark.parametrize("format", sorted(REPORTERS))
+def test_no_input_text_reaches_the_output_raw(format: str, text: str) -> None:
+    written = hostile_run(format, text)
+    assert "\x1b" not in written
+    assert not any(c in written for c in "\x00\x07\x08\x7f\x85\x9b\u2028\ud800\ufffe")
+    lines = written.splitlines()
+    commands = [line for line in lines if line.lstrip().startswith("::")]
+    if format == "github":
+        assert len(commands) == 3, commands  # two violations and the unreadable file
+        for line in commands:
+            assert ANNOTATION.match(line), line
+    else:
+        assert commands == []
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_junit_stays_well_formed(text: str) -> None:
+    root = ET.fromstring(hostile_run("junit", text))
+    failure = root.find("testsuite/testcase/failure")
+    assert failure is not None and failure.text is not None
+    assert f"/run/facets/{printable(text)}: required" in failure.text
+    assert [s.get("name") for s in root.findall("testsuite")][1] == printable(text)
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_json_keeps_the_input_text_exactly(text: str) -> None:
+    document = json.loads(hostile_run("json", text))
+    first, second = document["files"]
+    assert first["file"] == f"dir/{text}.jsonl"
+    assert first["failures"][0]["violations"][0]["pointer"] == f"/run/facets/{text}"
+    assert second["error"] == f"cannot read {text}: Permission denied"

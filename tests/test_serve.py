@@ -188,12 +188,39 @@ def test_prints_the_real_port_answers_logs_and_stops_cleanly(signum: int) -> Non
     expected = [
         r"POST /api/v1/lineage 200 valid \d+\.\dms",
         r"POST /api/v1/lineage 422 invalid:schema ",
-        r"POST /api/v1/lineage 401 invalid:security ",
+        r"POST /api/v1/lineage 200 valid ",
         r"POST /api/v1/lineage 400 invalid:json ",
         r"GET /_lineage/healthz 200 - ",
     ]
     for pattern in expected:
         assert sum(1 for ln in lines if re.match(pattern, ln)) == 1, (pattern, lines)
+
+
+def _raw_request(served: Served, head: bytes) -> bytes:
+    """Send ``head`` as it is (http.client refuses control characters in a path) and read back."""
+    with socket.create_connection((served.host, served.port), timeout=10) as conn:
+        conn.sendall(head)
+        return conn.recv(65536)
+
+
+def test_the_request_log_shows_client_text_escaped() -> None:
+    with serve() as served:
+        assert served.request("GET", "/%0a::error::forged%1b[31m")[0] == 404
+        assert served.request("GET", "/caf%C3%A9%c2%85%e2%80%a8")[0] == 404
+        evil = {"Content-Type": "application/json", "Authorization": "Bearer \x1b]0;t\x07"}
+        assert served.request("POST", PATH, json.dumps(event()), evil)[0] == 200  # any token
+        answer = _raw_request(served, b"GET /\x1b[2Jraw\x9b HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 404")
+        lines = served.log_lines(4)
+    assert not any("\x1b" in line or line.startswith("::") for line in lines + served.notes)
+    assert [line for line in served.notes if "::" in line] == []
+    for pattern in [
+        r"GET /\\n::error::forged\\x1b\[31m 404 ",
+        r"GET /café\\x85\\u2028 404 ",
+        r"POST /api/v1/lineage 200 valid ",
+        r"GET /\\x1b\[2Jraw\\x9b 404 ",
+    ]:
+        assert sum(1 for line in lines if re.match(pattern, line)) == 1, (pattern, lines)
 
 
 def test_records_what_it_answered() -> None:

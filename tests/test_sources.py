@@ -6,6 +6,9 @@ import io
 import itertools
 import json
 import os
+import resource
+import subprocess
+import sys
 import types
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +19,7 @@ import yaml
 
 from lineage_contract import Kind, Validator
 from lineage_contract.files import InputError, Judge, Outcome, Source, expand, kind_of
+from lineage_contract.files import _json_lines as json_lines
 from lineage_contract.files import _json_stream as json_stream
 from lineage_contract.files import _parallel as parallel
 
@@ -221,6 +225,8 @@ BROKEN: list[tuple[str, bytes, int, tuple[int, int], str]] = [
     ("utf8.jsonl", b'{"a": "\xc3\xa9\xff"}\n', 0, (1, 9), "invalid UTF-8"),
     ("bad.yaml", b"a: 1\nb: [1, 2\n", 0, (3, 1), "not valid YAML"),
     ("tab.yaml", b"a:\n\t- 1\n", 0, (2, 1), "not valid YAML"),
+    ("digits.json", b'[{}, {"a": ' + b"1" * 5_000 + b"}]", 1, (1, 6), "(4300 digits)"),
+    ("digits.yaml", b"a: 1\n---\na: " + b"1" * 5_000 + b"\n", 1, (None, None), "(4300 digits)"),
 ]
 
 
@@ -395,3 +401,288 @@ def test_line_ranges_start_lines_and_cover_the_file(tmp_path: Path, chunk: int) 
 
 def test_worker_count_defaults_to_the_cpus(validator: Validator) -> None:
     assert Judge(validator).jobs == len(os.sched_getaffinity(0))
+
+
+# -- bounded reading ------------------------------------------------------------------------
+
+LIMIT = 64
+"""A cap on one event small enough for small inputs to go over it."""
+
+
+def _reference_lines(data: bytes, limit: int) -> tuple[list[tuple[int, bytes | None]], int]:
+    """What Lines must give: each non-blank line, None for one over ``limit``; and the count."""
+    lines = data.splitlines(keepends=True)
+    found = [
+        (number, raw if len(raw.rstrip(b"\n")) <= limit else None)
+        for number, raw in enumerate(lines, 1)
+        if not raw.isspace()
+    ]
+    return found, len(lines)
+
+
+LINE_INPUTS = [
+    b"",
+    b"\n\n\n",
+    b"  \n\t\n {}\n",
+    b"a\n\n\nb",
+    b"x" * 64 + b"\n" + b"y" * 65 + b"\nz\n",
+    b"x" * 65,
+    b"x" * 64,
+    b"\n" * 300 + b"   {}" + b"\n" * 5 + b" " * 200 + b"\n" + b"w" * 500 + b"\n\n{}",
+    b"a\r\n\r\nb\x0b\x0c\n" + b"\x0c \n" * 50,
+]
+
+
+@pytest.mark.parametrize("data", LINE_INPUTS)
+@pytest.mark.parametrize("block", [1, 2, 7, 64, 1 << 20])
+def test_lines_cut_the_same_whatever_the_block(
+    monkeypatch: pytest.MonkeyPatch, data: bytes, block: int
+) -> None:
+    monkeypatch.setattr(json_lines, "BLOCK_BYTES", block)
+    lines = json_lines.Lines(io.BytesIO(data), LIMIT)
+    assert (list(lines), lines.count) == _reference_lines(data, LIMIT)
+
+
+def _long_line_file(tmp_path: Path, name: str) -> tuple[Path, bytes]:
+    data = (
+        compact(VALID) + "\n" + '{"run": "' + "x" * 5_000 + '"}\n\n' + compact(INVALID) + "\n"
+    ).encode()
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    return path, data
+
+
+@pytest.mark.parametrize("name", ["long.jsonl", "long.jsonl.gz"])
+def test_a_line_over_the_limit_is_an_invalid_event_and_reading_goes_on(
+    validator: Validator, tmp_path: Path, name: str
+) -> None:
+    path, _ = _long_line_file(tmp_path, name)
+    first, long, after = judge_file(validator, path, max_event_bytes=1_000)
+    assert first.valid
+    [placed] = long.problems
+    assert placed.violation.kind is Kind.TOO_LARGE
+    assert "limit of 1,000 bytes" in placed.violation.message
+    assert (long.index, placed.line, placed.column) == (1, 2, 1)
+    assert (after.index, after.line, after.valid) == (2, 4, False)
+
+
+@pytest.mark.parametrize("chunk", [1, 100, 3_000])
+def test_parallel_ranges_cap_lines_too(validator: Validator, tmp_path: Path, chunk: int) -> None:
+    path, _ = _long_line_file(tmp_path, "long.jsonl")
+    single = judge_file(validator, path, jobs=1, max_event_bytes=1_000)
+    with Judge(
+        validator, jobs=2, parallel_min_bytes=1, chunk_bytes=chunk, max_event_bytes=1_000
+    ) as judge:
+        assert list(judge.outcomes(Source(path.name, path, "jsonl"))) == single
+    assert single[1].problems[0].violation.kind is Kind.TOO_LARGE
+
+
+BIG = {**VALID, "job": {"namespace": "etl", "name": "x" * 2_000}}
+TRICKY = {**VALID, "job": {"namespace": "etl", "name": 'q\\" ] } [ { \\\\' * 200}}
+"""Over the limit, with brackets, quotes and backslashes inside its strings."""
+
+OVERSIZED: list[tuple[str, bytes, list[tuple[bool, int, int]], str]] = [
+    # name, content, (valid, line, column) of each outcome, message of the oversized one
+    ("one.json", json.dumps(BIG).encode(), [(False, 1, 1)], "JSON value longer than"),
+    (
+        "array.json",
+        _array([VALID, BIG, VALID, TRICKY, VALID]).encode(),
+        [(True, 2, 1), (False, 3, 1), (True, 4, 1), (False, 5, 1), (True, 6, 1)],
+        "JSON value longer than",
+    ),
+    ("string.json", b'[{}, {"a": "' + b"y" * 5_000, [(False, 1, 2), (False, 1, 6)], "ends inside"),
+    (
+        "number.txt",
+        b"{}\n" + b"1" * 1_500 + b" {}",
+        [(False, 1, 1), (False, 2, 1), (False, 2, 1502)],
+        "JSON value longer than",
+    ),
+    ("file.yaml", _yaml_documents([VALID, BIG]).encode(), [(False, 1, 1)], "YAML is read whole"),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "expected", "message"), OVERSIZED)
+@pytest.mark.parametrize("read_bytes", [16, 1 << 20])
+def test_a_json_value_over_the_limit_is_an_invalid_event(
+    validator: Validator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    data: bytes,
+    expected: list[tuple[bool, int, int]],
+    message: str,
+    read_bytes: int,
+) -> None:
+    monkeypatch.setattr(json_stream, "READ_BYTES", read_bytes)
+    path = tmp_path / (name + ".gz")
+    path.write_bytes(gzip.compress(data))
+    outcomes = judge_file(validator, path, max_event_bytes=1_000)
+    assert [(o.valid, o.line, o.column) for o in outcomes] == expected
+    oversized = [
+        p.violation for o in outcomes for p in o.problems if p.violation.kind is Kind.TOO_LARGE
+    ]
+    assert oversized
+    for violation in oversized:
+        assert "the limit of 1,000 bytes" in violation.message
+        assert message in violation.message
+
+
+@pytest.mark.parametrize("name", ["wide.json", "wide.jsonl"])
+@pytest.mark.parametrize(("limit", "kind"), [(1_208, Kind.TOO_LARGE), (1_209, Kind.SCHEMA)])
+def test_the_limit_counts_bytes_not_characters(
+    validator: Validator, tmp_path: Path, name: str, limit: int, kind: Kind
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(json.dumps({"a": "é" * 600}, ensure_ascii=False).encode())
+    assert len(path.read_bytes()) == 1_209
+    [outcome] = judge_file(validator, path, max_event_bytes=limit)
+    assert outcome.problems[0].violation.kind is kind
+
+
+def test_expand_skips_what_is_not_a_regular_file(tmp_path: Path) -> None:
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "a.json").write_text("{}")
+    os.mkfifo(folder / "pipe.jsonl")
+    (folder / "zero.jsonl").symlink_to("/dev/zero")
+    (folder / "broken.json").symlink_to(folder / "missing.json")
+    skipped: list[tuple[str, str]] = []
+    found = expand([str(folder)], on_skip=lambda name, why: skipped.append((name, why)))
+    assert [s.name for s in found] == [f"{folder}/a.json", f"{folder}/broken.json"]
+    assert skipped == [
+        (f"{folder}/pipe.jsonl", "not a regular file (a named pipe)"),
+        (f"{folder}/zero.jsonl", "not a regular file (a character device)"),
+    ]
+
+
+def test_expand_refuses_a_device_and_keeps_a_named_pipe(tmp_path: Path) -> None:
+    (tmp_path / "zero.jsonl").symlink_to("/dev/zero")
+    with pytest.raises(InputError, match=r"zero.jsonl: not a regular file \(a character device\)"):
+        expand([str(tmp_path / "zero.jsonl")])
+    os.mkfifo(tmp_path / "pipe")
+    [source] = expand([str(tmp_path / "pipe")])
+    assert (source.kind, source.size) == ("stream", None)
+
+
+# The command, run as a user runs it, in an address space too small for what the
+# input inflates to: only a reader that holds a bounded part of it gets through.
+MEMORY = 256 * 1024 * 1024
+INFLATED_MIB = 320
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+
+def bounded(*argv: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *argv],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=_limit_memory,
+        check=False,
+    )
+
+
+def validate_bounded(*argv: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return bounded("-m", "lineage_contract", "validate", "--no-progress", *argv, timeout=timeout)
+
+
+def test_judge_refuses_a_device() -> None:
+    code = (
+        "from pathlib import Path\n"
+        "from lineage_contract import Validator\n"
+        "from lineage_contract.files import InputError, Judge, Source\n"
+        "try:\n"
+        "    list(Judge(Validator()).outcomes(Source('z.jsonl', Path('/dev/zero'), 'jsonl')))\n"
+        "except InputError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = bounded("-c", code, timeout=10)
+    assert done.stdout == "cannot read z.jsonl: not a regular file (a character device)\n"
+
+
+def _inflating(path: Path, head: bytes, filler: bytes, tail: bytes = b"") -> Path:
+    """A gzip file of a few hundred KB: ``head``, INFLATED_MIB MiB of ``filler``, ``tail``."""
+    member = gzip.compress(filler * (1024 * 1024 // len(filler)), compresslevel=9)
+    with path.open("wb") as out:
+        out.write(gzip.compress(head))
+        for _ in range(INFLATED_MIB):
+            out.write(member)
+        out.write(gzip.compress(tail))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "head", "filler", "tail", "expected"),
+    [
+        (
+            "long.jsonl.gz",
+            compact(VALID).encode() + b'\n{"run": "',
+            b"x",
+            b'"}\n' + compact(VALID).encode() + b"\n",
+            ":2:1: too-large: line longer than the limit of 10,485,760 bytes",
+        ),
+        (
+            "string.json.gz",
+            b'[{}, {"run": "',
+            b"x",
+            b"",
+            ":1:6: too-large: JSON value longer than the limit of 10,485,760 bytes for one",
+        ),
+        ("blank.json.gz", b"", b" \n", b"{}", f":{INFLATED_MIB * 512 * 1024 + 1}:1: /"),
+    ],
+)
+def test_memory_stays_bounded(
+    tmp_path: Path, name: str, head: bytes, filler: bytes, tail: bytes, expected: str
+) -> None:
+    path = _inflating(tmp_path / name, head, filler, tail)
+    done = validate_bounded(str(path))
+    assert (done.returncode, done.stderr) == (1, "")
+    assert expected in done.stdout
+
+
+def test_blank_lines_are_skipped_fast(tmp_path: Path) -> None:
+    path = _inflating(tmp_path / "blank.jsonl.gz", b"", b"\n", compact(VALID).encode())
+    done = validate_bounded(str(path), timeout=10)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines() == ["1 event, 1 valid, 0 invalid in 1 file"]
+
+
+def test_a_fifo_in_a_directory_is_skipped_not_waited_for(tmp_path: Path) -> None:
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "a.json").write_text(compact(VALID))
+    os.mkfifo(folder / "b.jsonl")
+    done = validate_bounded(str(folder), timeout=10)
+    assert done.returncode == 0
+    assert done.stderr == f"lineage-contract: warning: skipped {folder}/b.jsonl: " + (
+        "not a regular file (a named pipe)\n"
+    )
+
+
+def test_a_link_to_a_device_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "zero.jsonl").symlink_to("/dev/zero")
+    done = validate_bounded(str(tmp_path / "zero.jsonl"), timeout=10)
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"lineage-contract: error: cannot read {tmp_path}/zero.jsonl: "
+        "not a regular file (a character device)\n"
+    )
+
+
+def test_a_named_pipe_given_by_name_is_read_as_a_stream(tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lineage_contract", "validate", "--no-progress", str(pipe)],
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=_limit_memory,
+    )
+    with pipe.open("wb") as writer:
+        writer.write(gzip.compress((compact(VALID) + "\n" + compact(INVALID) + "\n").encode()))
+    out, _ = process.communicate(timeout=30)
+    assert process.returncode == 1
+    assert out.splitlines()[-1] == "2 events, 1 valid, 1 invalid in 1 file"

@@ -13,4 +13,8 @@ def fail(message: str) -> int:
 
 
 def one_line(text: str) -> str:
-    return " ".join(text.split())
+    """A message on one line, whitespace runs made one space, anything else unprintable escaped."""
+    # Imported here: `lineage-contract --help` does not load the validator.
+    from ..validation._render import printable
+
+    return printable(" ".join(text.split()))

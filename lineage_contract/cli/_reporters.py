@@ -3,7 +3,9 @@
 A reporter is told, in order, when a file begins, each event's outcome, a file
 that could not be read, and the summary at the end. Text and GitHub annotations
 are written as they come (a big file shows its first problems at once); JSON and
-JUnit need the totals, so they are written at the end.
+JUnit need the totals, so they are written at the end. Every piece of text that
+comes from an input (file names, pointers, messages) goes through
+:func:`printable` first, or, in JSON, :func:`json_printable`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TextIO
 
 from ..files._sources import Outcome, Placed
+from ..validation._render import json_printable, printable
 
 
 @dataclass(slots=True)
@@ -117,7 +120,7 @@ class TextReporter(Reporter):
         if outcome.valid or self.quiet >= 2:
             return
         for placed in outcome.problems:
-            self.out.write(f"{where(outcome.source, placed)}: {describe(placed)}\n")
+            self.out.write(printable(f"{where(outcome.source, placed)}: {describe(placed)}") + "\n")
 
     def finish(self, summary: Summary) -> None:
         if not self.quiet:
@@ -132,16 +135,16 @@ class GitHubReporter(Reporter):
 
     def outcome(self, outcome: Outcome) -> None:
         for placed in outcome.problems:
-            properties = {"file": outcome.source}
+            properties = {"file": printable(outcome.source)}
             if placed.line is not None:
                 properties["line"] = str(placed.line)
                 if placed.column is not None:
                     properties["col"] = str(placed.column)
-            properties["title"] = f"lineage contract: {placed.violation.keyword}"
-            self.out.write(annotation("error", describe(placed), properties) + "\n")
+            properties["title"] = printable(f"lineage contract: {placed.violation.keyword}")
+            self.out.write(annotation("error", printable(describe(placed)), properties) + "\n")
 
     def unreadable(self, source: str, message: str) -> None:
-        self.out.write(annotation("error", message, {"file": source}) + "\n")
+        self.out.write(annotation("error", printable(message), {"file": printable(source)}) + "\n")
 
     def finish(self, summary: Summary) -> None:
         if not self.quiet:
@@ -211,7 +214,7 @@ class JsonReporter(_Collecting):
             "summary": summary.to_dict(),
             "files": [self._file(f) for f in self.files],
         }
-        json.dump(document, self.out, ensure_ascii=False, indent=2)
+        self.out.write(json_printable(json.dumps(document, ensure_ascii=False, indent=2)))
         self.out.write("\n")
         self.out.flush()
 
@@ -257,14 +260,18 @@ class JUnitReporter(_Collecting):
         self._open = True
 
     def on_event(self, outcome: Outcome) -> None:
-        case = ET.Element("testcase", classname=outcome.source, name=_case_name(outcome))
+        source = printable(outcome.source)
+        case = ET.Element("testcase", classname=source, name=_case_name(outcome))
         if not outcome.valid:
             first = outcome.problems[0]
             failure = ET.SubElement(
-                case, "failure", message=describe(first), type=first.violation.keyword
+                case,
+                "failure",
+                message=printable(describe(first)),
+                type=printable(first.violation.keyword),
             )
             failure.text = "\n".join(
-                f"{where(outcome.source, p)}: {describe(p)}" for p in outcome.problems
+                printable(f"{where(outcome.source, p)}: {describe(p)}") for p in outcome.problems
             )
         self._cases.append(case)
 
@@ -272,8 +279,8 @@ class JUnitReporter(_Collecting):
         if not self._open:
             self.begin(source)
         super().unreadable(source, message)
-        case = ET.Element("testcase", classname=source, name="read")
-        ET.SubElement(case, "error", message=message, type="unreadable")
+        case = ET.Element("testcase", classname=printable(source), name="read")
+        ET.SubElement(case, "error", message=printable(message), type="unreadable")
         self._cases.append(case)
 
     def end(self, source: str) -> None:
@@ -286,7 +293,7 @@ class JUnitReporter(_Collecting):
         result = self.files[-1]
         suite = ET.Element(
             "testsuite",
-            name=result.name,
+            name=printable(result.name),
             tests=str(len(self._cases)),
             failures=str(result.invalid),
             errors=str(int(result.error is not None)),
@@ -358,7 +365,7 @@ class ProgressLine:
         else:
             parts[0] += " MB"
         parts.append(f"{read / 1e6 / elapsed:,.0f} MB/s")
-        parts.append(self.name[-40:])
+        parts.append(printable(self.name)[-40:])
         self.stream.write("\r\x1b[K" + "  ".join(parts))
         self.stream.flush()
         self.shown = True

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import TextIO
 
+from ..validation._validator import DEFAULT_MAX_BODY as MAX_EVENT_BYTES
 from ._errors import PROG, fail, one_line
 
 FORMATS = ("text", "json", "junit", "github")
@@ -16,9 +17,11 @@ _DESCRIPTION = (
     "  .jsonl .ndjson  one event per line\n"
     "  .yaml .yml      one event (or a list of events) per document\n"
     "  *.gz            any of the above, gzipped\n"
-    "  DIRECTORY       every such file under it, in sorted order\n"
+    "  DIRECTORY       every such file under it, in sorted order (regular files only)\n"
     "  -               standard input (JSON or JSON Lines, gzipped or not)\n\n"
     "Each violation is shown as file:line:col, its JSON pointer and a message.\n"
+    "An event (a line, a JSON value, a whole YAML file) over --max-event-bytes is\n"
+    "an invalid one, and is not read whole.\n"
     "Exit status: 0 all valid, 1 some invalid, 2 usage error or unreadable input."
 )
 
@@ -58,6 +61,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="worker processes for big JSON Lines files (default: one per CPU)",
     )
     parser.add_argument(
+        "--max-event-bytes",
+        type=_positive,
+        default=MAX_EVENT_BYTES,
+        metavar="N",
+        help="largest event read: a JSON Lines line, a JSON value, a whole YAML file "
+        f"(default: {MAX_EVENT_BYTES:,}, the mock's body limit)",
+    )
+    parser.add_argument(
         "--no-progress", action="store_true", help="no progress line, even on a terminal"
     )
     parser.set_defaults(run=run)
@@ -75,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     except ContractError as exc:
         return fail(str(exc))
     try:
-        sources = expand(args.paths)
+        sources = expand(args.paths, on_skip=_skipped)
     except InputError as exc:
         return fail(str(exc))
     try:
@@ -94,7 +105,9 @@ def run(args: argparse.Namespace) -> int:
         progress = ProgressLine(sys.stderr, total)
     summary = Summary()
     try:
-        with Judge(validator, spec=args.spec, jobs=args.jobs) as judge:
+        with Judge(
+            validator, spec=args.spec, jobs=args.jobs, max_event_bytes=args.max_event_bytes
+        ) as judge:
             for source in sources:
                 summary.files += 1
                 reporter.begin(source.name)
@@ -118,6 +131,10 @@ def run(args: argparse.Namespace) -> int:
         if out is not sys.stdout:
             out.close()
     return summary.exit_code
+
+
+def _skipped(name: str, reason: str) -> None:
+    sys.stderr.write(f"{PROG}: warning: skipped {one_line(name)}: {reason}\n")
 
 
 def _positive(text: str) -> int:

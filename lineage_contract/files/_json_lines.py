@@ -1,24 +1,112 @@
 """JSON Lines: one event per line, each line straight to :meth:`Validator.check`.
 
-One parse per line; positions are only worked out for the lines that fail.
+One parse per line; positions are only worked out for the lines that fail. The
+lines are cut from blocks read here rather than by ``readline``: a run of blank
+lines is skipped in one step, and a line longer than the limit is dropped as it
+is read, so that no input holds more than a block and one line in memory.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import IO
 
 from ..validation._report import Kind, Violation
 from ..validation._validator import Validator
 from ._locate import json_offset
 from ._outcome import Outcome, Placed, empty_file
 
+BLOCK_BYTES = 1024 * 1024
+
+# bytes.isspace()'s characters: what makes a line blank.
+_BLANK = re.compile(rb"[ \t\n\r\x0b\x0c]*")
+
+
+class Lines:
+    """The lines of a byte stream, numbered from 1, none held longer than ``limit`` bytes.
+
+    Iterating gives each non-blank line with its number, and None in place of a
+    line longer than ``limit`` (its newline not counted), which is never held
+    whole. ``length`` stops reading after that many bytes.
+    """
+
+    def __init__(self, stream: IO[bytes], limit: int, length: int | None = None) -> None:
+        self.stream = stream
+        self.limit = limit
+        self.left = length
+        self.count = 0
+        """Lines seen so far, blank ones included."""
+
+    def __iter__(self) -> Iterator[tuple[int, bytes | None]]:
+        limit = self.limit
+        block, at = self._read(), 0
+        while block:
+            match = _BLANK.match(block, at)
+            last = block.rfind(b"\n", at, match.end() if match else at)
+            if last >= 0:
+                # A run of blank lines, counted and passed over in one step.
+                self.count += block.count(b"\n", at, last + 1)
+                at = last + 1
+            end = block.find(b"\n", at)
+            line: bytes | None
+            if end >= 0:
+                line = block[at : end + 1] if end - at <= limit else None
+                at = end + 1
+            elif at < len(block):
+                line, block, at = self._rest(block[at:])
+            else:
+                block, at = self._read(), 0
+                continue
+            self.count += 1
+            if line is None or not line.isspace():
+                yield self.count, line
+            if at >= len(block):
+                block, at = self._read(), 0
+
+    def _rest(self, start: bytes) -> tuple[bytes | None, bytes, int]:
+        """The line ``start`` begins, read on into the next blocks; the block and offset after it.
+
+        None for a line over the limit, whose bytes are dropped as they are read;
+        a blank line over the limit comes back as a bare newline.
+        """
+        parts = [start]
+        held = len(start)
+        while held <= self.limit:
+            block = self._read()
+            if not block:
+                return b"".join(parts), block, 0
+            end = block.find(b"\n")
+            if end >= 0:
+                parts.append(block[: end + 1])
+                line = b"".join(parts)
+                held += end
+                return (line if held <= self.limit or line.isspace() else None), block, end + 1
+            parts.append(block)
+            held += len(block)
+        blank = all(part.isspace() for part in parts)
+        parts.clear()
+        while True:
+            block = self._read()
+            end = block.find(b"\n")
+            if end >= 0 or not block:
+                blank = blank and (end <= 0 or block[:end].isspace())
+                return (b"\n" if blank else None), block, end + 1
+            blank = blank and block.isspace()
+
+    def _read(self) -> bytes:
+        if self.left is None:
+            return self.stream.read(BLOCK_BYTES)
+        data = self.stream.read(min(BLOCK_BYTES, self.left))
+        self.left -= len(data)
+        return data
+
 
 def judge_lines(
     validator: Validator,
     name: str,
-    lines: Iterable[bytes],
+    lines: Lines,
     *,
     whole: bool = True,
     tick: Callable[[], None] | None = None,
@@ -29,20 +117,26 @@ def judge_lines(
     """
     check = validator.check
     index = 0
-    lineno = 0
-    for lineno, raw in enumerate(lines, 1):
-        if not raw or raw.isspace():
-            continue
-        violations = check(raw).violations
-        if violations:
-            yield _placed_line(name, index, lineno, raw, violations)
+    for lineno, raw in lines:
+        if raw is None:
+            yield _too_long(name, index, lineno, lines.limit)
         else:
-            yield Outcome(name, index, lineno)
+            violations = check(raw).violations
+            if violations:
+                yield _placed_line(name, index, lineno, raw, violations)
+            else:
+                yield Outcome(name, index, lineno)
         index += 1
         if tick is not None and not index & 0x3FF:
             tick()
     if whole and not index:
-        yield empty_file(name, lineno)
+        yield empty_file(name, lines.count)
+
+
+def _too_long(name: str, index: int, lineno: int, limit: int) -> Outcome:
+    message = f"line longer than the limit of {limit:,} bytes for one event; not read"
+    placed = Placed(Violation(Kind.TOO_LARGE, "maxEventBytes", message), lineno, 1)
+    return Outcome(name, index, lineno, 1, (placed,))
 
 
 def _placed_line(

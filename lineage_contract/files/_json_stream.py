@@ -1,13 +1,17 @@
 """JSON documents and sequences, decoded value by value from a buffered byte stream.
 
 A JSON array is judged element by element without loading the file whole; a
-syntax error is placed at the line and column where the decoder gave up.
+syntax error is placed at the line and column where the decoder gave up. No
+more text is held than one event's limit and a read: blanks are passed over
+and dropped as they are read, and an event that goes on past the limit is a
+violation at its start, read through to its end without being kept.
 """
 
 from __future__ import annotations
 
 import codecs
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
@@ -41,7 +45,7 @@ def _refused_at(buf: str, at: int) -> int:
     return at
 
 
-_WS = " \t\n\r"
+_WS = re.compile(r"[ \t\n\r]*")
 # A syntax error this far before the end of what was read cannot be cured by reading more.
 _TRUNCATION_MARGIN = 16
 
@@ -85,12 +89,17 @@ class _Text:
         return False
 
     def skip_ws(self, at: int) -> int:
-        """Offset of the next non-blank character from ``at``, or ``len(buf)`` at the end."""
+        """Offset of the next non-blank character from ``at``, or ``len(buf)`` at the end.
+
+        Text before ``at`` may be dropped: offsets taken earlier do not hold after this.
+        """
         while True:
-            buf = self.buf
-            while at < len(buf) and buf[at] in _WS:
-                at += 1
-            if at < len(buf) or not self.more():
+            match = _WS.match(self.buf, at)
+            at = match.end() if match else at
+            if at < len(self.buf):
+                return at
+            at = self.drop_before(at)
+            if not self.more():
                 return at
 
     def position(self, at: int) -> tuple[int, int]:
@@ -126,13 +135,15 @@ def judge_json(
     name: str,
     stream: IO[bytes],
     *,
+    limit: int,
     sequence: bool = False,
     tick: Callable[[], None] | None = None,
 ) -> Iterator[Outcome]:
     """A JSON document: one event, or an array whose elements are the events.
 
     With ``sequence``, any number of JSON values may follow each other (JSON
-    Lines, concatenated JSON), each an event or an array of events.
+    Lines, concatenated JSON), each an event or an array of events. An event
+    of more than ``limit`` bytes is a violation.
     """
     text = _Text(stream, tick)
     index = 0
@@ -183,10 +194,11 @@ def judge_json(
                     at += 1
                     continue
             at = text.drop_before(at)
-            outcome, at = _decode_event(validator, name, index, text, at)
+            outcome, end = _decode_event(validator, name, index, text, at, limit)
             yield outcome
-            if not outcome.valid and outcome.problems[0].violation.kind is Kind.JSON:
+            if end is None:
                 return
+            at = end
             index += 1
             expect_comma = in_array
     except _BadText as exc:
@@ -197,8 +209,9 @@ def judge_json(
 
 
 def _decode_event(
-    validator: Validator, name: str, index: int, text: _Text, at: int
-) -> tuple[Outcome, int]:
+    validator: Validator, name: str, index: int, text: _Text, at: int, limit: int
+) -> tuple[Outcome, int | None]:
+    """The outcome of the event at ``at`` and where it ends; None where reading must stop."""
     want = READ_BYTES
     while True:
         buf = text.buf
@@ -208,21 +221,29 @@ def _decode_event(
             cut_short = exc.pos >= len(buf) - _TRUNCATION_MARGIN or exc.msg.startswith(
                 "Unterminated string"
             )
-            if cut_short and not text.eof and text.more(want):
-                want *= 2
-                continue
-            return _syntax(name, index, text, exc.pos, exc.msg, start=at), len(buf)
+            if not cut_short or text.eof:
+                return _syntax(name, index, text, exc.pos, exc.msg, start=at), None
         except _Reject as exc:
             return _syntax(
                 name, index, text, _refused_at(buf, at), str(exc), start=at, prefix=False
-            ), len(buf)
+            ), None
         except RecursionError:
             message = "nested too deeply to parse (more than about 1,000 levels)"
-            return _syntax(name, index, text, at, message, prefix=False), len(buf)
-        if end == len(buf) and not text.eof and text.more(want):
-            # A number may go on in the next read; decode it again with more text.
-            continue
-        break
+            return _syntax(name, index, text, at, message, prefix=False), None
+        except ValueError as exc:
+            # A number of more digits than int() converts (sys.get_int_max_str_digits).
+            return _syntax(name, index, text, at, str(exc), start=at, prefix=False), None
+        else:
+            if end < len(buf) or text.eof:
+                break
+            # else a number may go on in the next read: decode it again with more text.
+        if len(buf) - at > limit:
+            # Each character is at least one byte: this one is over the limit already.
+            return _too_large(name, index, text, at, limit)
+        text.more(want)
+        want = min(2 * want, max(limit, READ_BYTES))
+    if _over(buf, at, end, limit):
+        return _too_large(name, index, text, at, limit)
     line, column = text.position(at)
     violations = judge_value(validator, value)
     if not violations:
@@ -232,6 +253,74 @@ def _decode_event(
         Placed(v, *line_col(body, json_offset(body, v.pointer), line, column)) for v in violations
     )
     return Outcome(name, index, line, column, problems), end
+
+
+def _over(buf: str, start: int, end: int, limit: int) -> bool:
+    """Whether ``buf[start:end]`` is over ``limit`` bytes in UTF-8 (only encoded when it may be)."""
+    if (end - start) * 4 <= limit:
+        return False
+    return (end - start) > limit or len(buf[start:end].encode("utf-8", "surrogatepass")) > limit
+
+
+def _too_large(
+    name: str, index: int, text: _Text, at: int, limit: int
+) -> tuple[Outcome, int | None]:
+    """The violation of the value at ``at``, and where it ends (None: where the text does)."""
+    line, column = text.position(at)
+    message = f"JSON value longer than the limit of {limit:,} bytes for one event"
+    end = _skip_value(text, at)
+    if end is None:
+        message += " (the file ends inside it)"
+    violation = Violation(Kind.TOO_LARGE, "maxEventBytes", message)
+    return Outcome(name, index, line, column, (Placed(violation, line, column),)), end
+
+
+_IN_STRING = re.compile(r'["\\]')
+_IN_CONTAINER = re.compile(r'["\[\]{}]')
+_SCALAR_END = re.compile(r"[,\]}\s]")
+
+
+def _skip_value(text: _Text, at: int) -> int | None:
+    """Offset just past the JSON value at ``at``, read through and dropped as it goes.
+
+    None when the text ends inside it. Only strings and brackets are followed:
+    the value is not parsed, only its end found.
+    """
+    in_string = text.buf[at] == '"'
+    if in_string:
+        at += 1
+    elif text.buf[at] not in "[{":
+        while (match := _SCALAR_END.search(text.buf, at)) is None:
+            at = text.drop_before(len(text.buf))
+            if not text.more():
+                return len(text.buf)
+        return match.start()
+    depth = 0
+    while True:
+        buf = text.buf
+        match = (_IN_STRING if in_string else _IN_CONTAINER).search(buf, at)
+        if match is None:
+            at = len(buf)
+        elif match.group() == "\\":
+            if match.end() < len(buf):
+                at = match.end() + 1
+                continue
+            at = match.start()  # what it escapes is in the next read
+        else:
+            at = match.end()
+            char = match.group()
+            if char == '"':
+                in_string = not in_string
+            elif char in "[{":
+                depth += 1
+            else:
+                depth -= 1
+            if not in_string and depth <= 0:
+                return at
+            continue
+        at = text.drop_before(at)
+        if not text.more():
+            return None
 
 
 def _syntax(

@@ -16,7 +16,7 @@ from typing import IO
 
 from ..contract._document import Contract
 from ..validation._validator import Validator
-from ._json_lines import judge_lines
+from ._json_lines import BLOCK_BYTES, Lines, judge_lines
 from ._outcome import Outcome
 
 
@@ -26,15 +26,24 @@ def line_ranges(path: str, size: int, chunk: int) -> list[tuple[int, int]]:
     with open(path, "rb") as file:
         at = chunk
         while at < size:
-            file.seek(at - 1)
-            file.readline()
-            at = file.tell()
+            at = _next_line(file, at - 1)
             if at >= size:
                 break
             bounds.append(at)
             at += chunk
     bounds.append(size)
     return list(itertools.pairwise(bounds))
+
+
+def _next_line(file: IO[bytes], at: int) -> int:
+    """Where the line after the one holding byte ``at`` starts (a long line is not held)."""
+    file.seek(at)
+    while block := file.read(BLOCK_BYTES):
+        end = block.find(b"\n")
+        if end >= 0:
+            return at + end + 1
+        at += len(block)
+    return at
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,33 +87,23 @@ def start_worker(spec: str | None) -> None:
     _worker_validator = Validator(Contract.load(spec))
 
 
-def judge_range(path: str, name: str, start: int, end: int) -> Part:
+def judge_range(path: str, name: str, start: int, end: int, limit: int) -> Part:
+    """The events of bytes ``start`` to ``end``, none longer than ``limit``."""
     validator = _worker_validator if _worker_validator is not None else Validator()
     failed: list[Outcome] = []
     valid_lines = array("q")
-    lines = 0
-
-    def ranged(file: IO[bytes]) -> Iterator[bytes]:
-        nonlocal lines
-        left = end - start
-        for raw in file:
-            lines += 1
-            yield raw
-            left -= len(raw)
-            if left <= 0:
-                return
-
     events = 0
     with open(path, "rb") as file:
         file.seek(start)
-        for outcome in judge_lines(validator, name, ranged(file), whole=False):
+        lines = Lines(file, limit, end - start)
+        for outcome in judge_lines(validator, name, lines, whole=False):
             events += 1
             if outcome.valid:
                 assert outcome.line is not None
                 valid_lines.append(outcome.line)
             else:
                 failed.append(outcome)
-    return Part(lines, events, tuple(failed), valid_lines)
+    return Part(lines.count, events, tuple(failed), valid_lines)
 
 
 def cpu_count() -> int:

@@ -13,7 +13,13 @@ of :mod:`.parallel` workers.
 
 A file that cannot be read is an :class:`InputError`; a file that reads but is
 not JSON (or YAML), is empty, truncated or corrupt gzip is an invalid event
-with a positioned violation.
+with a positioned violation, and so is an event over ``max_event_bytes``:
+whatever the input, memory stays within a few times that limit.
+
+Only regular files are payload files. A named pipe given by name is read like
+standard input (``<(zcat events.gz)``); a device or socket given by name is
+refused, as it may never end; in a directory, whatever is not a regular file
+is skipped and reported to ``on_skip``.
 """
 
 from __future__ import annotations
@@ -33,8 +39,8 @@ from typing import IO, Any
 
 from ..errors import LineageContractError
 from ..validation._report import Kind, Violation
-from ..validation._validator import Validator
-from ._json_lines import judge_lines
+from ..validation._validator import DEFAULT_MAX_BODY, Validator
+from ._json_lines import Lines, judge_lines
 from ._json_stream import READ_BYTES, judge_json
 from ._outcome import Outcome, Placed, empty_file
 from ._parallel import cpu_count, judge_range, line_ranges, start_worker
@@ -44,6 +50,7 @@ __all__ = [
     "CHUNK_BYTES",
     "JSON",
     "JSON_LINES",
+    "MAX_EVENT_BYTES",
     "PARALLEL_MIN_BYTES",
     "STDIN",
     "STREAM",
@@ -73,8 +80,14 @@ PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 CHUNK_BYTES = 8 * 1024 * 1024
 """Byte range handed to one worker at a time (cut forward to the next line boundary)."""
 
+MAX_EVENT_BYTES = DEFAULT_MAX_BODY
+"""The largest event read (a JSON Lines line, a JSON value, a YAML file): the mock's body limit."""
+
 Progress = Callable[[int], None]
 """Told the number of bytes of the current file read so far."""
+
+Skipped = Callable[[str, str], None]
+"""Told the name of a file a directory walk passes over, and why."""
 
 
 class InputError(LineageContractError):
@@ -115,11 +128,12 @@ def kind_of(name: str) -> tuple[str, bool]:
     return SUFFIXES.get(os.path.splitext(lowered)[1], STREAM), gzipped
 
 
-def expand(paths: Sequence[str]) -> list[Source]:
+def expand(paths: Sequence[str], *, on_skip: Skipped | None = None) -> list[Source]:
     """Every input named by ``paths``, directories walked in sorted order.
 
-    Raises :class:`InputError` for the first path that does not exist, so that a
-    typo fails before any work is done.
+    Raises :class:`InputError` for the first path that does not exist or is a
+    device, so that a typo fails before any work is done. What a directory holds
+    that is not a regular file (a FIFO, a link to a device) is told to ``on_skip``.
     """
     sources: list[Source] = []
     for given in paths:
@@ -131,8 +145,11 @@ def expand(paths: Sequence[str]) -> list[Source]:
             info = path.stat()
         except OSError as exc:
             raise InputError(f"cannot read {given}: {_reason(exc)}") from None
+        refused = _not_readable(info.st_mode)
+        if refused:
+            raise InputError(f"cannot read {given}: {refused}")
         if stat.S_ISDIR(info.st_mode):
-            found = list(_walk(path, given))
+            found = list(_walk(path, given, on_skip or _ignore))
             if not found:
                 raise InputError(
                     f"no payload files under {given} (looked for "
@@ -145,7 +162,7 @@ def expand(paths: Sequence[str]) -> list[Source]:
     return sources
 
 
-def _walk(root: Path, shown: str) -> Iterator[Source]:
+def _walk(root: Path, shown: str, on_skip: Skipped) -> Iterator[Source]:
     def fail(exc: OSError) -> None:
         raise InputError(f"cannot read {exc.filename or shown}: {_reason(exc)}")
 
@@ -157,7 +174,39 @@ def _walk(root: Path, shown: str) -> Iterator[Source]:
                 continue
             path = Path(folder, name)
             relative = path.relative_to(root).as_posix()
-            yield Source(f"{shown.rstrip('/')}/{relative}", path, kind, gzipped)
+            source = Source(f"{shown.rstrip('/')}/{relative}", path, kind, gzipped)
+            try:
+                mode = path.stat().st_mode
+            except OSError:
+                mode = stat.S_IFREG  # a broken link: reading it will say why
+            if stat.S_ISREG(mode):
+                yield source
+            else:
+                on_skip(source.name, f"not a regular file ({_file_type(mode)})")
+
+
+_FILE_TYPES = [
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+]
+
+
+def _file_type(mode: int) -> str:
+    return next((name for test, name in _FILE_TYPES if test(mode)), "an unknown kind of file")
+
+
+def _not_readable(mode: int) -> str | None:
+    """Why a path named by the user is not read, or None: devices and sockets may never end."""
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISFIFO(mode):
+        return None
+    return f"not a regular file ({_file_type(mode)})"
+
+
+def _ignore(name: str, reason: str) -> None:
+    pass
 
 
 def _reason(exc: OSError) -> str:
@@ -171,7 +220,8 @@ class Judge:
     """Judge every event of each source; owns the worker pool for big files.
 
     ``jobs`` worker processes are used for a plain JSON Lines file of at least
-    ``parallel_min_bytes``; ``spec`` is the contract path the workers load.
+    ``parallel_min_bytes``; ``spec`` is the contract path the workers load. An
+    event of more than ``max_event_bytes`` is an invalid one, never held whole.
     """
 
     def __init__(
@@ -182,8 +232,10 @@ class Judge:
         jobs: int | None = None,
         parallel_min_bytes: int | None = None,
         chunk_bytes: int | None = None,
+        max_event_bytes: int = MAX_EVENT_BYTES,
     ) -> None:
         self.validator = validator
+        self.max_event_bytes = max_event_bytes
         self.spec = spec
         self.jobs = jobs if jobs is not None else cpu_count()
         self.parallel_min_bytes = (
@@ -219,7 +271,8 @@ class Judge:
             with _open(source) as (raw, tell):
                 if source.gzipped:
                     stream = _gunzip_stream(raw)
-                elif source.path is None:
+                elif size is None:
+                    # Standard input or a named pipe: gzipped or not, as it comes.
                     stream = _maybe_gunzip(raw)
                 else:
                     stream = raw
@@ -231,13 +284,16 @@ class Judge:
         self, source: Source, stream: IO[bytes], tick: Callable[[], None]
     ) -> Iterator[Outcome]:
         name = source.name
+        limit = self.max_event_bytes
         if source.kind == JSON_LINES:
-            reader: Iterator[Outcome] = judge_lines(self.validator, name, stream, tick=tick)
+            lines = Lines(stream, limit)
+            reader: Iterator[Outcome] = judge_lines(self.validator, name, lines, tick=tick)
         elif source.kind == YAML:
-            reader = judge_yaml(self.validator, name, stream)
+            reader = judge_yaml(self.validator, name, stream, limit=limit)
         else:
+            sequence = source.kind == STREAM
             reader = judge_json(
-                self.validator, name, stream, sequence=source.kind == STREAM, tick=tick
+                self.validator, name, stream, limit=limit, sequence=sequence, tick=tick
             )
         rank = 0
         try:
@@ -262,7 +318,10 @@ class Judge:
                 max_workers=self.jobs, initializer=start_worker, initargs=(self.spec,)
             )
         pool = self._pool
-        futures = [pool.submit(judge_range, path, source.name, start, end) for start, end in ranges]
+        futures = [
+            pool.submit(judge_range, path, source.name, start, end, self.max_event_bytes)
+            for start, end in ranges
+        ]
         line_base = index_base = 0
         try:
             for (_, end), future in zip(ranges, futures, strict=True):
@@ -300,6 +359,9 @@ def _open(source: Source) -> Iterator[tuple[IO[bytes], Callable[[], int]]]:
         count = _Counting(sys.stdin.buffer)
         yield io.BufferedReader(count, READ_BYTES), count.tell
         return
+    refused = _not_readable(os.stat(source.path).st_mode)
+    if refused:
+        raise InputError(f"cannot read {source.name}: {refused}")
     with open(source.path, "rb") as file:
         yield file, file.tell
 

@@ -23,9 +23,19 @@ _YamlLoader.add_constructor(
 )
 
 
-def judge_yaml(validator: Validator, name: str, stream: IO[bytes]) -> Iterator[Outcome]:
-    """Each YAML document is an event, or a sequence of events."""
-    data = stream.read()
+def judge_yaml(
+    validator: Validator, name: str, stream: IO[bytes], *, limit: int
+) -> Iterator[Outcome]:
+    """Each YAML document is an event, or a sequence of events.
+
+    The file is parsed whole, so it is held to ``limit`` bytes as one event is.
+    """
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        message = f"YAML file longer than the limit of {limit:,} bytes (YAML is read whole)"
+        violation = Violation(Kind.TOO_LARGE, "maxEventBytes", message)
+        yield Outcome(name, 0, 1, 1, (Placed(violation, 1, 1),))
+        return
     text, bad = decode_utf8(data)
     if bad is not None:
         line, column = line_col(text, bad)
@@ -45,7 +55,8 @@ def judge_yaml(validator: Validator, name: str, stream: IO[bytes]) -> Iterator[O
             for event_node, event in pairs:
                 yield _yaml_outcome(validator, name, index, event_node, event)
                 index += 1
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:
+        # ValueError: an integer of more digits than int() converts.
         yield _yaml_error(name, index, exc)
         return
     finally:
@@ -55,7 +66,7 @@ def judge_yaml(validator: Validator, name: str, stream: IO[bytes]) -> Iterator[O
         yield Outcome(name, 0, 1, 1, (Placed(Violation(Kind.JSON, "yaml", message), 1, 1),))
 
 
-def _yaml_error(name: str, index: int, exc: yaml.YAMLError) -> Outcome:
+def _yaml_error(name: str, index: int, exc: yaml.YAMLError | ValueError) -> Outcome:
     mark = None
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark

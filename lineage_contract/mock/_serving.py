@@ -41,6 +41,7 @@ from werkzeug.serving import make_server
 
 from ..contract._document import Contract
 from ..errors import LineageContractError
+from ..validation._render import printable
 from ._server import QuietHandler
 
 if TYPE_CHECKING:
@@ -145,7 +146,9 @@ class RequestLog:
     The verdict is the journal record's: ``valid``, or ``invalid:`` and the kinds
     of violation (``invalid:schema``, ``invalid:security``, ...); ``-`` for the
     mock's own ``/_lineage/`` routes. One ``write(2)`` per line, so lines from
-    several worker processes never interleave.
+    several worker processes never interleave. The method and path are the
+    client's text, escaped (:func:`printable`): a ``%0a`` in a path cannot start
+    a line of its own, nor an ESC reach the terminal.
     """
 
     def __init__(self, app: WSGIApplication | None = None, *, fd: int = 2) -> None:
@@ -221,10 +224,18 @@ class RequestLog:
         query = environ.get("QUERY_STRING")
         if query:
             path = f"{path}?{query}"
+        method = _client_text(environ.get("REQUEST_METHOD", "-"))
         ms = (time.perf_counter() - started) * 1000
-        line = f"{environ.get('REQUEST_METHOD', '-')} {path} {status} {verdict} {ms:.1f}ms\n"
+        line = f"{method} {_client_text(path)} {status} {verdict} {ms:.1f}ms\n"
         with contextlib.suppress(OSError):
             os.write(self.fd, line.encode("utf-8", "backslashreplace"))
+
+
+def _client_text(text: str) -> str:
+    """A WSGI string (request bytes as latin-1, PEP 3333) as the UTF-8 it mostly is, escaped."""
+    with contextlib.suppress(UnicodeEncodeError):
+        text = text.encode("latin-1").decode("utf-8", "backslashreplace")
+    return printable(text)
 
 
 # -- stopping -----------------------------------------------------------------
