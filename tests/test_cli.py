@@ -330,6 +330,7 @@ def test_format_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None
         "events": 4,
         "valid": 2,
         "invalid": 2,
+        "warnings": 0,
         "unreadable": 0,
     }
     jsonl, broken, ok = document["files"]

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from lineage_contract import Kind, Violation
+from lineage_contract import Kind, Level, Violation
 from lineage_contract.cli._reporters import (
     REPORTERS,
     GitHubReporter,
@@ -126,6 +126,7 @@ def test_json_report_parses_and_counts() -> None:
         "events": 4,
         "valid": 1,
         "invalid": 3,
+        "warnings": 0,
         "unreadable": 1,
     }
     a, b, c = document["files"]
@@ -298,3 +299,49 @@ def test_json_keeps_the_input_text_exactly(text: str) -> None:
     assert first["file"] == f"dir/{text}.jsonl"
     assert first["failures"][0]["violations"][0]["pointer"] == f"/run/facets/{text}"
     assert second["error"] == f"cannot read {text}: Permission denied"
+
+
+WARNING = Violation(
+    Kind.SPEC,
+    "format",
+    "'file' is not a 'uri'",
+    "/inputs/0/facets/dataSource/uri",
+    level=Level.WARNING,
+    schema_url="https://openlineage.io/spec/facets/1-0-1/DatasourceDatasetFacet.json",
+)
+WARNED = Outcome("w.json", 0, 1, 1, (Placed(WARNING, 4, 9),))
+
+
+def play_warned(format: str, fail_on: str) -> tuple[str, Summary]:
+    out = io.StringIO()
+    reporter = REPORTERS[format](out, fail_on=fail_on)
+    summary = Summary(fail_on=fail_on)
+    summary.files += 1
+    reporter.begin("w.json")
+    summary.add(WARNED)
+    reporter.outcome(WARNED)
+    reporter.end("w.json")
+    reporter.finish(summary)
+    return out.getvalue(), summary
+
+
+@pytest.mark.parametrize("format", sorted(REPORTERS))
+@pytest.mark.parametrize(("fail_on", "code"), [("error", 0), ("warning", 1)])
+def test_a_warning_is_shown_and_fails_only_when_asked(format: str, fail_on: str, code: int) -> None:
+    text, summary = play_warned(format, fail_on)
+    assert (summary.valid, summary.invalid, summary.warned) == (1, 0, 1)
+    assert summary.exit_code == code
+    if format == "json":
+        document = json.loads(text)
+        assert document["summary"]["warnings"] == 1 and document["summary"]["valid"] == 1
+        (violation,) = document["files"][0]["failures"][0]["violations"]
+        assert violation["level"] == "warning" and violation["schemaURL"] == WARNING.schema_url
+    elif format == "junit":
+        suite = ET.fromstring(text).find("testsuite")
+        assert suite is not None and suite.get("failures") == str(code)
+        assert "is not a 'uri'" in text
+    elif format == "github":
+        assert text.startswith("::warning file=w.json,line=4,col=9")
+    else:
+        assert text.startswith("w.json:4:9: warning: /inputs/0/facets/dataSource/uri: ")
+        assert "1 with warnings" in text

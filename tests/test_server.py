@@ -24,6 +24,7 @@ from lineage_contract.mock import (
     MemoryJournal,
     MockApp,
     MockServer,
+    Record,
     SqliteJournal,
     create_app,
 )
@@ -859,3 +860,22 @@ def test_ipv6_loopback(contract: Contract) -> None:
             assert response.status == 200
     finally:
         server.stop()
+
+
+def test_events_filter_on_warnings(journal_path: Path | None, contract: Contract) -> None:
+    from lineage_contract.validation import Level, Violation
+
+    app = create_app(contract, journal=journal_path)
+    client = Client(app)
+    client.post(PATH, headers=JSON, data=EVENT)
+    # A valid request with a warning, as the OpenLineage conformance checks record one.
+    finding = Violation(Kind.SPEC, "format", "not a uri", pointer="/x", level=Level.WARNING)
+    app.journal.append(
+        Record(method="POST", path=PATH, status=200, valid=True, violations=[finding])
+    )
+    for query, ids in [("warnings=true", [2]), ("warnings=false", [1]), ("", [1, 2])]:
+        assert [r["id"] for r in walk(client, query)[0]] == ids, query
+    (warned,) = walk(client, "warnings=true")[0]
+    assert warned["valid"] is True and warned["violations"][0]["level"] == "warning"
+    assert client.get("/_lineage/events?warnings=maybe").status_code == 400
+    app.close()

@@ -27,8 +27,13 @@ class Summary:
     files: int = 0
     events: int = 0
     valid: int = 0
+    """Events without errors (they may have warnings)."""
     invalid: int = 0
     unreadable: int = 0
+    warned: int = 0
+    """Events with warnings."""
+    fail_on: str = "error"
+    """``warning``: an event with warnings fails too."""
 
     def add(self, outcome: Outcome) -> None:
         self.events += 1
@@ -36,13 +41,14 @@ class Summary:
             self.valid += 1
         else:
             self.invalid += 1
+        self.warned += outcome.warned
 
     @property
     def exit_code(self) -> int:
-        """0 all valid, 1 some invalid, 2 some input could not be read."""
+        """0 nothing failing, 1 some event failing (see ``fail_on``), 2 an unreadable input."""
         if self.unreadable:
             return 2
-        return 1 if self.invalid else 0
+        return 1 if self.invalid or (self.fail_on == "warning" and self.warned) else 0
 
     def line(self) -> str:
         files = _plural(self.files, "file")
@@ -50,6 +56,8 @@ class Summary:
             f"{_plural(self.events, 'event')}, {self.valid:,} valid, "
             f"{self.invalid:,} invalid in {files}"
         )
+        if self.warned:
+            text += f", {self.warned:,} with warnings"
         if self.unreadable:
             text += f", {self.unreadable:,} unreadable"
         return text
@@ -60,6 +68,7 @@ class Summary:
             "events": self.events,
             "valid": self.valid,
             "invalid": self.invalid,
+            "warnings": self.warned,
             "unreadable": self.unreadable,
         }
 
@@ -84,13 +93,15 @@ def describe(placed: Placed) -> str:
 
 
 class Reporter:
-    """Base reporter: ignores everything. ``quiet`` counts ``-q`` flags."""
+    """Base reporter: ignores everything. ``quiet`` counts ``-q`` flags; ``fail_on``
+    says whether warnings make an event fail (``warning``) or only errors do."""
 
     name: ClassVar[str] = ""
 
-    def __init__(self, out: TextIO, *, quiet: int = 0) -> None:
+    def __init__(self, out: TextIO, *, quiet: int = 0, fail_on: str = "error") -> None:
         self.out = out
         self.quiet = quiet
+        self.fail_on = fail_on
 
     def begin(self, source: str) -> None:
         """A file starts."""
@@ -117,7 +128,7 @@ class TextReporter(Reporter):
     name = "text"
 
     def outcome(self, outcome: Outcome) -> None:
-        if outcome.valid or self.quiet >= 2:
+        if not outcome.problems or self.quiet >= 2:
             return
         for placed in outcome.problems:
             self.out.write(printable(f"{where(outcome.source, placed)}: {describe(placed)}") + "\n")
@@ -141,7 +152,8 @@ class GitHubReporter(Reporter):
                 if placed.column is not None:
                     properties["col"] = str(placed.column)
             properties["title"] = printable(f"lineage contract: {placed.violation.keyword}")
-            self.out.write(annotation("error", printable(describe(placed)), properties) + "\n")
+            level = placed.violation.level.value
+            self.out.write(annotation(level, printable(describe(placed)), properties) + "\n")
 
     def unreadable(self, source: str, message: str) -> None:
         self.out.write(annotation("error", printable(message), {"file": printable(source)}) + "\n")
@@ -150,6 +162,12 @@ class GitHubReporter(Reporter):
         if not self.quiet:
             self.out.write(summary.line() + "\n")
         self.out.flush()
+
+
+def _lines(outcome: Outcome) -> str:
+    return "\n".join(
+        printable(f"{where(outcome.source, p)}: {describe(p)}") for p in outcome.problems
+    )
 
 
 def annotation(level: str, message: str, properties: dict[str, str]) -> str:
@@ -172,15 +190,18 @@ class _FileResult:
     name: str
     events: int = 0
     invalid: int = 0
+    warned: int = 0
+    failing: int = 0
     failures: list[Outcome] = field(default_factory=list)
+    """The events with findings (errors or warnings)."""
     error: str | None = None
 
 
 class _Collecting(Reporter):
     """Keeps per-file counts and the failed events for a report written at the end."""
 
-    def __init__(self, out: TextIO, *, quiet: int = 0) -> None:
-        super().__init__(out, quiet=quiet)
+    def __init__(self, out: TextIO, *, quiet: int = 0, fail_on: str = "error") -> None:
+        super().__init__(out, quiet=quiet, fail_on=fail_on)
         self.files: list[_FileResult] = []
 
     def begin(self, source: str) -> None:
@@ -189,8 +210,10 @@ class _Collecting(Reporter):
     def outcome(self, outcome: Outcome) -> None:
         current = self.files[-1]
         current.events += 1
-        if not outcome.valid:
-            current.invalid += 1
+        current.invalid += not outcome.valid
+        current.warned += outcome.warned
+        current.failing += outcome.fails(self.fail_on)
+        if outcome.problems:
             current.failures.append(outcome)
         self.on_event(outcome)
 
@@ -225,6 +248,7 @@ class JsonReporter(_Collecting):
             "events": result.events,
             "valid": result.events - result.invalid,
             "invalid": result.invalid,
+            "warnings": result.warned,
             "failures": [
                 {
                     "index": o.index,
@@ -248,8 +272,8 @@ class JUnitReporter(_Collecting):
 
     name = "junit"
 
-    def __init__(self, out: TextIO, *, quiet: int = 0) -> None:
-        super().__init__(out, quiet=quiet)
+    def __init__(self, out: TextIO, *, quiet: int = 0, fail_on: str = "error") -> None:
+        super().__init__(out, quiet=quiet, fail_on=fail_on)
         self._cases: list[ET.Element] = []
         self._suites: list[ET.Element] = []
         self._open = False
@@ -262,7 +286,7 @@ class JUnitReporter(_Collecting):
     def on_event(self, outcome: Outcome) -> None:
         source = printable(outcome.source)
         case = ET.Element("testcase", classname=source, name=_case_name(outcome))
-        if not outcome.valid:
+        if outcome.fails(self.fail_on):
             first = outcome.problems[0]
             failure = ET.SubElement(
                 case,
@@ -270,9 +294,9 @@ class JUnitReporter(_Collecting):
                 message=printable(describe(first)),
                 type=printable(first.violation.keyword),
             )
-            failure.text = "\n".join(
-                printable(f"{where(outcome.source, p)}: {describe(p)}") for p in outcome.problems
-            )
+            failure.text = _lines(outcome)
+        elif outcome.problems:  # warnings that do not fail the event: shown, not counted
+            ET.SubElement(case, "system-out").text = _lines(outcome)
         self._cases.append(case)
 
     def unreadable(self, source: str, message: str) -> None:
@@ -295,7 +319,7 @@ class JUnitReporter(_Collecting):
             "testsuite",
             name=printable(result.name),
             tests=str(len(self._cases)),
-            failures=str(result.invalid),
+            failures=str(result.failing),
             errors=str(int(result.error is not None)),
             skipped="0",
         )

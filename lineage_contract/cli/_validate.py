@@ -22,7 +22,8 @@ _DESCRIPTION = (
     "Each violation is shown as file:line:col, its JSON pointer and a message.\n"
     "An event (a line, a JSON value, a whole YAML file) over --max-event-bytes is\n"
     "an invalid one, and is not read whole.\n"
-    "Exit status: 0 all valid, 1 some invalid, 2 usage error or unreadable input."
+    "Exit status: 0 all valid, 1 some invalid (or with warnings, under --fail-on warning),\n"
+    "2 usage error or unreadable input."
 )
 
 
@@ -42,6 +43,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--spec",
         metavar="PATH",
         help="OpenAPI 3.0 document (JSON or YAML) to validate against (default: the bundled one)",
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=("error", "warning"),
+        default="error",
+        help="what makes an event fail: an error (a broken contract, the default) or also "
+        "a warning (a broken OpenLineage specification)",
     )
     parser.add_argument(
         "-q",
@@ -97,13 +105,13 @@ def run(args: argparse.Namespace) -> int:
         )
     except OSError as exc:
         return fail(f"cannot write {args.output}: {exc.strerror or exc}")
-    reporter = REPORTERS[args.format](out, quiet=args.quiet)
+    reporter = REPORTERS[args.format](out, quiet=args.quiet, fail_on=args.fail_on)
     progress = None
     if not args.quiet and not args.no_progress and sys.stderr.isatty():
         sizes = [s.size for s in sources]
         total = None if None in sizes else sum(s or 0 for s in sizes)
         progress = ProgressLine(sys.stderr, total)
-    summary = Summary()
+    summary = Summary(fail_on=args.fail_on)
     try:
         with Judge(
             validator, spec=args.spec, jobs=args.jobs, max_event_bytes=args.max_event_bytes

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..validation._report import Kind, Violation
+from ..validation._report import Kind, Level, Violation
 from ..validation._validator import Validator
 
 
@@ -32,7 +32,16 @@ class Outcome:
 
     @property
     def valid(self) -> bool:
-        return not self.problems
+        """No error: the event keeps the contract (it may have warnings)."""
+        return all(p.violation.level is Level.WARNING for p in self.problems)
+
+    @property
+    def warned(self) -> bool:
+        return any(p.violation.level is Level.WARNING for p in self.problems)
+
+    def fails(self, fail_on: str = "error") -> bool:
+        """Whether the event counts as failing: an error, or any finding with ``warning``."""
+        return not self.valid or (fail_on == "warning" and self.warned)
 
 
 def judge_value(validator: Validator, value: Any) -> tuple[Violation, ...]:

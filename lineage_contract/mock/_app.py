@@ -336,6 +336,7 @@ class MockApp:
         since = max(query.id("since"), query.id("cursor"))
         page = self.journal.page(
             valid=_parse_bool(query.text("valid"), "valid"),
+            warned=_parse_bool(query.text("warnings"), "warnings"),
             run_id=query.text("runId"),
             job=query.text("job"),
             since=since,
@@ -450,7 +451,7 @@ def _parse_bool(value: str | None, name: str) -> bool | None:
     raise problem_class(400)(f"{name} must be true or false, got {_shown(value)}")
 
 
-_EVENTS_QUERY = ("valid", "runId", "job", "since", "cursor", "limit")
+_EVENTS_QUERY = ("valid", "warnings", "runId", "job", "since", "cursor", "limit")
 _MAX_ID = (1 << 63) - 1  # SQLite's largest integer
 
 

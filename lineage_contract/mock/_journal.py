@@ -40,7 +40,7 @@ from typing import Any
 import orjson
 
 from ..errors import LineageContractError
-from ..validation import Violation, parse_json
+from ..validation import Level, Violation, parse_json
 from ._commit_log import LOG_LIMIT, LogWriter, log_paths, read_tail
 
 log = logging.getLogger(__name__)
@@ -98,6 +98,11 @@ class Record:
         return stamp.replace("+00:00", "Z")
 
     @property
+    def warned(self) -> bool:
+        """Whether a finding of the record is a warning."""
+        return any(v.level is Level.WARNING for v in self.violations)
+
+    @property
     def accepted(self) -> bool:
         """Valid and answered with a success status."""
         return self.valid and self.status is not None and 200 <= self.status < 300
@@ -133,6 +138,10 @@ class Record:
     def __repr__(self) -> str:
         verdict = "valid" if self.valid else f"{len(self.violations)} violation(s)"
         return f"<Record #{self.id} {self.method} {self.path} -> {self.status} {verdict}>"
+
+
+def _warned(records: Iterable[Record], warned: bool | None) -> Iterable[Record]:
+    return records if warned is None else (r for r in records if r.warned == warned)
 
 
 def records_json(records: list[Record]) -> bytes:
@@ -205,15 +214,17 @@ class Journal(abc.ABC):
         since: int = 0,
         limit: int = DEFAULT_PAGE_SIZE,
         max_bytes: int = DEFAULT_PAGE_BYTES,
+        warned: bool | None = None,
     ) -> Page:
         """The records :meth:`records` would list after ``since``, a page at a time.
 
         A page holds at most ``limit`` records, and stops before the one whose
         body would take it past ``max_bytes`` (the first is always in); the next
-        page is ``since=page.next_cursor``.
+        page is ``since=page.next_cursor``. ``warned`` keeps only the records with
+        (True) or without (False) warnings.
         """
         found = self.records(valid=valid, run_id=run_id, job=job, since=since)
-        return _paged(found, limit, max_bytes)
+        return _paged(_warned(found, warned), limit, max_bytes)
 
     @abc.abstractmethod
     def clear(self) -> None: ...
@@ -670,6 +681,7 @@ class SqliteJournal(Journal):
         since: int = 0,
         limit: int = DEFAULT_PAGE_SIZE,
         max_bytes: int = DEFAULT_PAGE_BYTES,
+        warned: bool | None = None,
     ) -> Page:
         sql, args = _select(valid, run_id, job, since)
         self.refresh()
@@ -678,7 +690,7 @@ class SqliteJournal(Journal):
             # Rows come one at a time in id order: a page reads no further than it needs.
             rows = conn.execute(sql, args)
             try:
-                return _paged(map(_record, rows), limit, max_bytes)
+                return _paged(_warned(map(_record, rows), warned), limit, max_bytes)
             finally:
                 rows.close()
         finally:
