@@ -7,10 +7,13 @@ _deleted), the fixtures, bad input of every kind, and the request checks.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import csv
 import gzip
 import json
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -420,6 +423,35 @@ def test_a_parsed_object_that_is_not_json(validator: Validator, event: Any, says
     (violation,) = validator.check(event).violations
     assert violation.kind is Kind.JSON
     assert says in violation.message
+
+
+@contextlib.contextmanager
+def _deadline(seconds: int) -> Iterator[None]:
+    """TimeoutError when the block runs ``seconds`` (Python's re checks for signals)."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_pattern_that_backtracks_is_explained_in_linear_time() -> None:
+    # Python's re takes seconds for 26 characters against ^(a+)+$, and doubles each one more.
+    document = json.loads((ROOT / "openapi.json").read_text())
+    document["components"]["schemas"]["Job"]["properties"]["name"]["pattern"] = "^(a+)+$"
+    validator = Validator(Contract.from_document(document))
+    assert validator.check(_set("/job/name", "a" * 40)).valid
+    with _deadline(20):
+        report = validator.check(_set("/job/name", "a" * 40 + "!"))
+    (violation,) = report.violations
+    assert (violation.pointer, violation.keyword) == ("/job/name", "pattern")
+    assert violation.message.endswith("does not match the pattern ^(a+)+$")
 
 
 # -- jsonschema's trio -------------------------------------------------------------

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-import jsonschema
 import jsonschema_rs
 import orjson
 
@@ -22,7 +21,7 @@ from ..contract._formats import CHECKERS
 from ..contract._pointers import pointer
 from ..errors import InvalidEvent
 from ._credentials import Credentials, Header
-from ._explain import violations
+from ._explain import explainer, violations
 from ._payload import REFUSED, PayloadError, parse_json
 from ._report import Kind, Report, Violation
 from ._request import BytesBody, Headers, header_getter, judge_request, target_path
@@ -51,12 +50,7 @@ class Validator:
             ignore_unknown_formats=False,
             formats={f: CHECKERS[f] for f in self.contract.formats if f not in _RS_BUILTIN_FORMATS},
         )
-        checker = jsonschema.FormatChecker(formats=())
-        for name, check in CHECKERS.items():
-            checker.checks(name)(check)
-        self._reference = jsonschema.Draft202012Validator(
-            self.contract.request_schema, format_checker=checker
-        )
+        self._reference = explainer(self.contract)
         self.credentials = Credentials(self.contract)
         """Any credentials of the shape the contract's security schemes describe."""
         self.paths: frozenset[str] = operation_paths(self.contract)
