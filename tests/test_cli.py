@@ -253,6 +253,17 @@ def test_every_kind_of_input(
     assert lines[-1].startswith(summary)
 
 
+@pytest.mark.parametrize("value", [".nan", ".inf", "!!binary aGk=", "!!set {a: null}"])
+def test_yaml_values_json_cannot_hold_make_the_event_invalid(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, value: str
+) -> None:
+    lines = [f"{key}: {json.dumps(item)}" for key, item in VALID.items()]
+    path = _write(tmp_path / "event.yaml", "\n".join([*lines, f"extra: {value}"]) + "\n")
+    status, out, _ = run(capsys, "validate", path)
+    assert status == 1
+    assert out.splitlines()[0].startswith(f"{path}:7:8: /extra: ")
+
+
 def test_positions_point_at_the_offending_value(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

@@ -188,6 +188,33 @@ def test_yaml_timestamps_stay_strings(validator: Validator, tmp_path: Path) -> N
     assert outcome.valid, outcome.problems
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("event.yaml", ".nan", "NaN is not a JSON number"),
+        ("event.yaml", "-.inf", "-Infinity is not a JSON number"),
+        ("event.yaml", "!!binary aGk=", "bytes are not a JSON value"),
+        ("event.yaml", "!!set {a: null}", "a set is not a JSON value"),
+        ("event.yaml", "{1: one}", "the property name 1 is not a string"),
+        ("event.json", '"\\ud800"', "lone surrogate"),  # the JSON reader takes the escape
+        ("event.json", "1e999", "Infinity is not a JSON number"),  # and reads it as infinity
+    ],
+)
+def test_a_value_json_cannot_hold_is_placed_in_its_file(
+    validator: Validator, tmp_path: Path, name: str, value: str, says: str
+) -> None:
+    lines = [f'"{key}": {json.dumps(item)}' for key, item in VALID.items()]
+    lines.append(f'"extra": {value}')
+    text = ("{\n" + ",\n".join(lines) + "\n}\n") if name.endswith(".json") else "\n".join(lines)
+    path = tmp_path / name
+    path.write_text(text)
+    [outcome] = judge_file(validator, path)
+    [placed] = outcome.problems
+    assert (placed.violation.kind, placed.violation.pointer) == (Kind.JSON, "/extra")
+    assert says in placed.violation.message
+    assert text_at(text, placed.line, placed.column).startswith(value)
+
+
 def test_a_string_element_is_an_event_not_json_text(validator: Validator, tmp_path: Path) -> None:
     path = tmp_path / "strings.json"
     path.write_text(json.dumps(["{}", compact(VALID)]))

@@ -7,12 +7,18 @@ _deleted), the fixtures, bad input of every kind, and the request checks.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import copy
 import csv
+import datetime
+import decimal
+import enum
 import gzip
 import json
+import math
 import signal
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -411,18 +417,143 @@ def test_payload_types(validator: Validator, payload: Any) -> None:
     assert report.event == EVENT
 
 
+class _Colour(enum.Enum):
+    RED = "red"
+    NONE = math.nan
+
+
+class _State(enum.StrEnum):
+    START = "START"
+
+
+class _Count(enum.IntEnum):
+    ONE = 1
+
+
+class _Text(str):
+    pass
+
+
+OPEN = "/run/facets/nominalTime/extra"  # a place the schema leaves open
+
+
+def _wrapped(value: Any, levels: int) -> Any:
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+# A value JSON cannot hold, where its violation is (below where it was put), what it says.
+FOREIGN: list[tuple[Any, str, str]] = [
+    (math.nan, "", "NaN is not a JSON number"),
+    (math.inf, "", "Infinity is not a JSON number"),
+    (-math.inf, "", "-Infinity is not a JSON number"),
+    ([1.5, math.nan], "/1", "NaN"),
+    (_wrapped(-math.inf, 12), "/0" * 12, "-Infinity"),
+    ({1, 2}, "", "a set is not a JSON value"),
+    (frozenset(), "", "a frozenset is not a JSON value"),
+    (b"\x00", "", "bytes are not a JSON value"),
+    (bytearray(b"x"), "", "bytes are not a JSON value"),
+    (datetime.datetime(2024, 5, 1, tzinfo=datetime.UTC), "", "a datetime is not a JSON value"),
+    (datetime.date(2024, 5, 1), "", "a date is not a JSON value"),
+    (uuid.UUID(int=1), "", "a UUID is not a JSON value"),
+    (decimal.Decimal("1.5"), "", "a Decimal is not a JSON value"),
+    (_Colour.NONE, "", "NaN is not a JSON number"),  # an enum member is its value
+    ("\ud800", "", "holds \\ud800, a lone surrogate"),
+    (["ok", {"a": "x\udfffy"}], "/1/a", "lone surrogate"),
+    ({1: "one"}, "", "the property name 1 is not a string"),
+    ({"ok": 1, "\udc80": 2}, "", "a property name holds \\udc80, a lone surrogate"),
+]
+
+
+@pytest.mark.parametrize("ptr", [OPEN, "/job/name", "/eventTime"])
+@pytest.mark.parametrize(("value", "below", "says"), FOREIGN)
+def test_a_parsed_value_json_cannot_hold(
+    validator: Validator, ptr: str, value: Any, below: str, says: str
+) -> None:
+    report = validator.check(_set(ptr, value))
+    json_violations = [v for v in report.violations if v.kind is Kind.JSON]
+    assert [(v.keyword, v.pointer) for v in json_violations] == [("json", ptr + below)]
+    assert says in json_violations[0].message
+    if ptr == OPEN:
+        assert report.violations == tuple(json_violations)
+    assert all(str(v).encode() for v in report.violations)  # no lone surrogate in the text
+
+
+def test_a_parsed_value_that_contains_itself(validator: Validator) -> None:
+    event = copy.deepcopy(EVENT)
+    facet = event["run"]["facets"]["nominalTime"]
+    facet["extra"] = [facet]
+    (violation,) = validator.check(event).violations
+    assert (violation.kind, violation.pointer) == (Kind.JSON, OPEN + "/0")
+    assert "contains itself" in violation.message
+
+
+def test_the_rest_of_an_event_that_is_not_json_is_explained(validator: Validator) -> None:
+    event = _set(OPEN, math.nan)
+    event["job"]["name"] = {"a", "b"}
+    del event["eventTime"]
+    found = [(v.kind, v.pointer, v.keyword) for v in validator.check(event).violations]
+    assert found == [
+        (Kind.SCHEMA, "/eventTime", "required"),
+        (Kind.JSON, "/job/name", "json"),
+        (Kind.JSON, OPEN, "json"),
+    ]
+    assert validator.explain(event) == list(validator.check(event).violations)
+
+
 @pytest.mark.parametrize(
-    ("event", "says"),
+    ("ptr", "value", "valid"),
     [
-        (_set("/eventTime", __import__("datetime").datetime(2024, 5, 1)), "not a JSON value"),
-        (_set("/run/runId", {1, 2}), "not a JSON value"),
-        (_set("/run/runId", "\ud800"), "lone surrogate"),
+        ("/eventType", _State.START, True),
+        (OPEN, _Colour.RED, True),
+        ("/eventType", _Colour.RED, False),
+        ("/eventType", _Text("START"), True),
+        ("/eventType", _Text("DONE"), False),
+        ("/inputs", (), True),
+        (OPEN, _Count.ONE, True),
+        (OPEN, (1, "two", None), True),
+        ("/run", collections.OrderedDict(EVENT["run"]), True),
+        ("/job", {_Text("namespace"): "etl", "name": _Text("daily")}, True),
     ],
 )
-def test_a_parsed_object_that_is_not_json(validator: Validator, event: Any, says: str) -> None:
-    (violation,) = validator.check(event).violations
-    assert violation.kind is Kind.JSON
-    assert says in violation.message
+def test_json_held_in_python_subclasses_is_judged_as_that_json(
+    validator: Validator, ptr: str, value: Any, valid: bool
+) -> None:
+    report = validator.check(_set(ptr, value))
+    assert report.valid is valid
+    assert all(v.kind is Kind.SCHEMA for v in report.violations)
+
+
+def test_a_tuple_is_an_array_in_the_explanation_too(validator: Validator) -> None:
+    event = _set("/inputs", tuple(EVENT["inputs"]))
+    del event["eventTime"]
+    assert _found(validator.check(event)) == {("/eventTime", "required")}
+
+
+def _nested(levels: int) -> list[Any]:
+    deep: list[Any] = []
+    for _ in range(levels):
+        deep = [deep]
+    return deep
+
+
+@pytest.mark.parametrize("as_bytes", [False, True], ids=["object", "bytes"])
+def test_an_invalid_event_nested_1000_levels_deep_shows_all_its_violations(
+    validator: Validator, as_bytes: bool
+) -> None:
+    event = _set(OPEN, "@deep@")
+    del event["eventTime"]
+    payload: Any = _set(OPEN, _nested(1_000))
+    del payload["eventTime"]
+    if as_bytes:  # json.dumps itself cannot go 1,000 levels down
+        payload = json.dumps(event).replace('"@deep@"', "[" * 1_001 + "]" * 1_001).encode()
+    found = validator.check(payload).violations
+    assert [(v.keyword, v.pointer[: len(OPEN) + 2]) for v in found] == [
+        ("required", "/eventTime"),
+        ("depth", OPEN + "/0"),
+    ]
+    assert found[1].pointer.startswith(OPEN + "/0/0/0/0/0")
 
 
 @contextlib.contextmanager

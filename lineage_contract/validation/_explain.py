@@ -10,14 +10,16 @@ The explaining validator (:func:`explainer`) is jsonschema with the kit's format
 checkers, and with each ``pattern`` matched by jsonschema-rs, the engine that
 gave the verdict, on the pattern as the document wrote it: the two engines read
 a pattern the same way, in linear time, where Python's backtracking ``re`` takes
-exponential time on patterns such as ``^(a+)+$``.
+exponential time on patterns such as ``^(a+)+$``. An event nested too deeply for
+Python's recursion is explained with its deepest values cut off
+(:func:`explain_schema`).
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import jsonschema
@@ -125,6 +127,77 @@ def _written_patterns(reference: Any, fast: Any) -> dict[str, str]:
     return found
 
 
+# Explaining recurses a few frames per level of the event, and jsonschema puts
+# repr() of the value in its messages: an event nested past Python's recursion
+# limit is explained again with what lies deeper than each of these cut off.
+_CUT_DEPTHS = (512, 128, 32)
+
+
+def explain_schema(
+    errors: Callable[[Any], Iterable[ValidationError]],
+    schema: Mapping[str, Any],
+    root_pointer: str,
+    refs: Refs,
+    event: Any,
+) -> list[Violation]:
+    """:func:`violations` of ``errors(event)``, however deep the event is nested.
+
+    Each value cut off is a ``depth`` violation at its pointer, in place of the
+    violations at or under it; the rest of the event is explained as usual.
+    """
+    try:
+        return violations(errors(event), schema, root_pointer, refs, event)
+    except RecursionError:
+        pass
+    for depth in _CUT_DEPTHS:
+        shallow, cuts = cut(event, depth)
+        try:
+            found = violations(errors(shallow), schema, root_pointer, refs, shallow)
+        except RecursionError:
+            continue
+        message = f"value nested too deeply to validate (more than {depth:,} levels)"
+        deep = [Violation(Kind.SCHEMA, "depth", message, pointer=ptr) for ptr in cuts]
+        return ordered([*deep, *outside(found, cuts)])
+    return [Violation(Kind.SCHEMA, "depth", "value nested too deeply to validate", pointer="")]
+
+
+def cut(value: Any, depth: int) -> tuple[Any, list[str]]:
+    """A copy of ``value`` with each non-empty container ``depth`` levels down emptied,
+    and the pointers of those containers."""
+    cuts: list[str] = []
+    copies: dict[tuple[int, int], Any] = {}
+    root: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any, tuple[str | int, ...]]] = [(root, 0, value, ())]
+    while stack:
+        parent, key, node, path = stack.pop()
+        if not isinstance(node, dict | list) or not node:
+            parent[key] = node
+        elif len(path) >= depth:
+            parent[key] = type(node)()
+            cuts.append(pointer(path))
+        elif (id(node), len(path)) in copies:
+            parent[key] = copies[id(node), len(path)]
+        else:
+            copy: Any = dict.fromkeys(node) if isinstance(node, dict) else [None] * len(node)
+            copies[id(node), len(path)] = parent[key] = copy
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            stack.extend((copy, k, v, (*path, k)) for k, v in items)
+    return root[0], cuts
+
+
+def outside(found: Iterable[Violation], pointers: Iterable[str]) -> list[Violation]:
+    """The violations that are neither at nor under any of ``pointers``."""
+    prefixes = tuple(pointers)
+    if not prefixes:
+        return list(found)
+    under = tuple(p + "/" for p in prefixes)
+    return [v for v in found if v.pointer not in prefixes and not v.pointer.startswith(under)]
+
+
+def ordered(found: Iterable[Violation]) -> list[Violation]:
+    return sorted(found, key=lambda v: (v.pointer, v.keyword))
+
+
 def violations(
     errors: Iterable[ValidationError],
     schema: Mapping[str, Any],
@@ -146,8 +219,7 @@ def violations(
                 if key not in seen:
                     seen.add(key)
                     out.append(violation)
-    out.sort(key=lambda v: (v.pointer, v.keyword))
-    return out
+    return ordered(out)
 
 
 def _leaves(error: ValidationError) -> Iterator[ValidationError]:

@@ -21,10 +21,11 @@ from ..contract._formats import CHECKERS
 from ..contract._pointers import pointer
 from ..errors import InvalidEvent
 from ._credentials import Credentials, Header
-from ._explain import explainer, violations
+from ._explain import explain_schema, explainer, ordered, outside
 from ._payload import REFUSED, PayloadError, parse_json
 from ._report import Kind, Report, Violation
 from ._request import BytesBody, Headers, header_getter, judge_request, target_path
+from ._values import Sifted, plain, sift
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 
@@ -89,32 +90,39 @@ class Validator:
                 event = parse_json(raw)
             except PayloadError as exc:
                 return (exc.violation,), None, False
+            judged = event
         else:
-            event = payload
+            # Parsed elsewhere: it may hold what JSON cannot (bytes never do).
+            event = judged = payload
+            if not plain(event):
+                sifted = sift(event)
+                if sifted.violations:
+                    return tuple(self._explain(sifted.value, sifted)), event, True
+                judged = sifted.value
         try:
-            valid = self._fast.is_valid(event)
+            valid = self._fast.is_valid(judged)
         except (ValueError, TypeError) as exc:
-            # Only a parsed object gets here: it holds something JSON cannot (a
-            # datetime from YAML, a set, a non-string key, a lone surrogate).
             return (_not_json(exc),), event, True
         if valid:
             return (), event, True
-        return tuple(self.explain(event)), event, True
+        if judged is payload:  # plain, but tuples and enum members: explain() copies them
+            return tuple(self.explain(event)), event, True
+        return tuple(self._explain(judged)), event, True
 
     def explain(self, event: Any) -> list[Violation]:
-        """Every schema violation of a parsed event (empty when it is valid)."""
-        try:
-            found = violations(
-                self._reference.iter_errors(event),
-                self.contract.request_schema,
-                self.contract.request_pointer,
-                self.contract.refs,
-                event,
-            )
-        except RecursionError:
-            found = [
-                Violation(Kind.SCHEMA, "depth", "value nested too deeply to validate", pointer="")
-            ]
+        """Every violation of a parsed event (empty when it is valid).
+
+        Values JSON cannot hold first, each a ``json`` violation; then the
+        schema's violations of the rest.
+        """
+        sifted = sift(event)
+        return self._explain(sifted.value, sifted)
+
+    def _explain(self, event: Any, sifted: Sifted | None = None) -> list[Violation]:
+        # ``event`` is JSON; ``sifted``, when given, says what was taken out of it.
+        found = self._schema_violations(event)
+        if sifted is not None and sifted.violations:
+            return ordered([*sifted.violations, *outside(found, sifted.replaced)])
         if found:
             return found
         try:
@@ -188,14 +196,19 @@ class Validator:
             and not header("content-encoding")
         )
 
+    def _schema_violations(self, event: Any) -> list[Violation]:
+        return explain_schema(
+            self._reference.iter_errors,
+            self.contract.request_schema,
+            self.contract.request_pointer,
+            self.contract.refs,
+            event,
+        )
+
 
 def _not_json(exc: Exception) -> Violation:
-    if isinstance(exc, UnicodeEncodeError):
-        bad = exc.object[exc.start : exc.end].encode("unicode_escape").decode()
-        message = f"a string holds {bad}, a lone surrogate, which is not Unicode text"
-    else:
-        message = f"not a JSON value: {exc}"
-    return Violation(Kind.JSON, "json", message)
+    # What sifting let through is JSON; should the fast engine still fail to read it, say so.
+    return Violation(Kind.JSON, "json", f"not a JSON value: {exc}")
 
 
 def _clip(message: str, limit: int = 200) -> str:
