@@ -22,12 +22,14 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ._errors import PROG
+from ._options import whole_number
+
 if TYPE_CHECKING:
     from ..contract._document import Contract
 
 __all__ = ["configure", "draw", "run", "write_events"]
 
-PROG = "lineage-contract generate"
 BATCH = 1000
 """Events drawn per Hypothesis run: bounds the engine's memory for long outputs."""
 
@@ -39,7 +41,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "is written to stderr as a JSON line (line, pointer, keyword, rule)."
     )
     parser.add_argument(
-        "-n", "--count", type=_count, default=10, metavar="N", help="events to write (default: 10)"
+        "-n",
+        "--count",
+        type=whole_number(0),
+        default=10,
+        metavar="N",
+        help="events to write (default: 10)",
     )
     parser.add_argument(
         "--invalid",
@@ -152,16 +159,6 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
 def _fail(message: str) -> int:
-    sys.stderr.write(f"{PROG}: error: {message}\n")
+    sys.stderr.write(f"{PROG} generate: error: {message}\n")
     return 2

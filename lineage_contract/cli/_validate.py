@@ -8,6 +8,7 @@ from typing import TextIO
 
 from ..validation._validator import DEFAULT_MAX_BODY as MAX_EVENT_BYTES
 from ._errors import PROG, fail, one_line
+from ._options import whole_number
 
 FORMATS = ("text", "json", "junit", "github")
 
@@ -64,13 +65,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-j",
         "--jobs",
-        type=_positive,
+        type=whole_number(1),
         metavar="N",
         help="worker processes for big JSON Lines files (default: one per CPU)",
     )
     parser.add_argument(
         "--max-event-bytes",
-        type=_positive,
+        type=whole_number(1),
         default=MAX_EVENT_BYTES,
         metavar="N",
         help="largest event read: a JSON Lines line, a JSON value, a whole YAML file "
@@ -143,13 +144,3 @@ def run(args: argparse.Namespace) -> int:
 
 def _skipped(name: str, reason: str) -> None:
     sys.stderr.write(f"{PROG}: warning: skipped {one_line(name)}: {reason}\n")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value

@@ -38,29 +38,6 @@ from ..contract._pointers import pointer
 from ..validation._report import Report, table
 from ..validation._validator import Validator
 
-__all__ = [
-    "ABSENT",
-    "ANY",
-    "ANY_DATETIME",
-    "ANY_NUMBER",
-    "ANY_STRING",
-    "ANY_UUID",
-    "MISSING",
-    "Difference",
-    "Placeholder",
-    "assert_matches",
-    "assert_received",
-    "assert_run_lifecycle",
-    "assert_valid_event",
-    "closest",
-    "format_differences",
-    "match",
-    "one_of",
-    "placeholder",
-    "unordered",
-]
-
-
 # -- placeholders -------------------------------------------------------------
 
 
