@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -63,9 +63,10 @@ class Served:
         path: str,
         body: bytes | str | None = None,
         headers: dict[str, str] | None = None,
+        timeout: float = 10,
     ) -> tuple[int, dict[str, str], bytes]:
         host = self.host.strip("[]")
-        conn = http.client.HTTPConnection(host, self.port, timeout=10)
+        conn = http.client.HTTPConnection(host, self.port, timeout=timeout)
         try:
             conn.request(method, path, body, headers or {})
             response = conn.getresponse()
@@ -110,7 +111,9 @@ def command(*args: str) -> list[str]:
 
 
 @contextmanager
-def serve(*args: str, env: dict[str, str] | None = None) -> Iterator[Served]:
+def serve(
+    *args: str, env: dict[str, str] | None = None, preexec_fn: Callable[[], None] | None = None
+) -> Iterator[Served]:
     process = subprocess.Popen(
         command(*args),
         cwd=ROOT,
@@ -119,6 +122,7 @@ def serve(*args: str, env: dict[str, str] | None = None) -> Iterator[Served]:
         text=True,
         env={**os.environ, **(env or {})},
         start_new_session=True,
+        preexec_fn=preexec_fn,
     )
     assert process.stdout is not None and process.stderr is not None
     first: queue.Queue[str] = queue.Queue()
@@ -290,6 +294,11 @@ def test_journal_file_survives_a_restart(tmp_path: Path) -> None:
         (["--workers", "-1"], "workers"),
         (["--workers", "2", "--token", "café"], "ASCII"),
         (["--invalid-status", "200"], "status"),
+        (["--max-delay", "0"], "seconds"),
+        (["--max-delay", "601"], "600"),
+        (["--header-timeout", "61"], "60"),
+        (["--read-timeout", "nan"], "seconds"),
+        (["--max-connections", "0"], "1 or more"),
     ],
 )
 def test_bad_options_fail_before_listening(args: list[str], message: str) -> None:
@@ -627,3 +636,178 @@ def test_every_server_routes_reads_and_authenticates_alike(workers: str) -> None
         records = served.events()
     short = [r for r in records if r["status"] == 400]
     assert len(short) == sum(row[3] == 400 for row in rows) and not any(r["valid"] for r in short)
+
+
+# -- idle and slow clients, delays, a dead worker -------------------------------
+
+MODES = ["0", pytest.param("2", marks=needs_granian)]
+PROBE = b"GET /_lineage/healthz HTTP/1.1\r\nHost: x\r\n"
+
+
+def _few_open_files() -> None:
+    """In the server: a soft limit of 256 open files (the hard one unchanged)."""
+    import resource
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+
+
+@contextmanager
+def slowloris(port: int, count: int, every: float = 1.0) -> Iterator[list[socket.socket]]:
+    """``count`` connections sending a request's headers one byte every ``every`` seconds."""
+    socks = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(count)]
+    stop = threading.Event()
+    headers = PROBE + b"X-Slow: yes\r\n" * 100
+
+    def trickle() -> None:
+        for byte in headers:
+            for sock in socks:
+                with contextlib.suppress(OSError):
+                    sock.send(bytes([byte]))
+            if stop.wait(every):
+                return
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    try:
+        yield socks
+    finally:
+        stop.set()
+        thread.join(5)
+        for sock in socks:
+            sock.close()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="resource limits are POSIX")
+@pytest.mark.parametrize("workers", MODES)
+def test_idle_and_slow_clients_do_not_stop_it_answering(workers: str) -> None:
+    import time
+
+    # 256 open files at first: the server raises its soft limit to hold 500 connections.
+    with serve("--quiet", "--workers", workers, preexec_fn=_few_open_files) as served:
+        idle = [socket.create_connection(("127.0.0.1", served.port), 5) for _ in range(500)]
+        try:
+            with slowloris(served.port, 10):
+                times = []
+                for _ in range(20):
+                    started = time.monotonic()
+                    status, _, _ = served.request("GET", "/_lineage/healthz", timeout=5)
+                    assert status == 200
+                    times.append(time.monotonic() - started)
+                    time.sleep(0.1)  # so the probes span a couple of the trickle's bytes
+        finally:
+            for sock in idle:
+                sock.close()
+        assert served.stop() == 0
+    assert max(times) < 5
+
+
+@pytest.mark.parametrize("workers", MODES)
+def test_header_timeout_closes_slow_and_idle_kept_alive_connections(workers: str) -> None:
+    import time
+
+    with serve("--quiet", "--workers", workers, "--header-timeout", "1") as served:
+        client = http.client.HTTPConnection("127.0.0.1", served.port, timeout=5)
+        client.request("GET", "/_lineage/healthz")
+        assert client.getresponse().read()
+        # granian keeps the connection alive, idle from here on; werkzeug closes each one.
+        kept = [client.sock] if client.sock is not None else []
+        assert len(kept) == (workers != "0")
+        partial = socket.create_connection(("127.0.0.1", served.port))
+        partial.sendall(PROBE)
+        started = time.monotonic()
+        with slowloris(served.port, 3, every=0.2) as loris:
+            for sock in (*kept, partial, *loris):
+                sock.settimeout(5)
+                with contextlib.suppress(ConnectionError):
+                    assert sock.recv(4096) == b""  # closed, no answer
+        assert time.monotonic() - started < 4
+        client.close()
+        partial.close()
+        assert served.request("GET", "/_lineage/healthz")[0] == 200
+
+
+@needs_granian
+@pytest.mark.slow
+def test_delays_hold_only_the_delayed_requests_and_clearing_wakes_them() -> None:
+    import time
+
+    with serve("--quiet", "--workers", "2") as served:
+        status, _, _ = served.request(
+            "POST", "/_lineage/faults", json.dumps({"delay": 15, "times": 8}), _auth()
+        )
+        assert status == 201
+        statuses: list[int] = []
+        delayed = [
+            threading.Thread(target=lambda: statuses.append(served.post(event()))) for _ in range(8)
+        ]
+        for thread in delayed:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while _pending_faults(served) and time.monotonic() < deadline:
+            time.sleep(0.05)  # every request in flight has taken its delay
+        assert _pending_faults(served) == 0
+        for _ in range(3):
+            started = time.monotonic()
+            assert served.request("GET", "/_lineage/healthz", timeout=5)[0] == 200
+            assert time.monotonic() - started < 2
+        assert statuses == []  # still sleeping
+        started = time.monotonic()
+        assert served.request("DELETE", "/_lineage/faults", timeout=5)[0] == 204
+        for thread in delayed:
+            thread.join(10)
+        woken_after = time.monotonic() - started
+    assert statuses == [200] * 8
+    assert woken_after < 3
+
+
+def test_a_delay_over_max_delay_is_refused() -> None:
+    with serve("--quiet", "--max-delay", "2") as served:
+        status, headers, body = served.request(
+            "POST", "/_lineage/faults", json.dumps({"delay": 2.5}), _auth()
+        )
+        assert status == 400
+        assert headers["Content-Type"] == "application/problem+json"
+        assert "cap of 2 s" in json.loads(body)["detail"]
+        assert served.request("GET", "/_lineage/faults")[2] == b"[]"
+
+
+def _pending_faults(served: Served) -> int:
+    status, _, body = served.request("GET", "/_lineage/healthz", timeout=5)
+    assert status == 200
+    pending: int = json.loads(body)["faults"]
+    return pending
+
+
+@needs_granian
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_a_killed_worker_is_replaced_and_said_so_on_stderr(tmp_path: Path) -> None:
+    import time
+
+    with serve("--workers", "2", "--quiet", "--journal", str(tmp_path / "j.sqlite")) as served:
+        workers = _children(served.process.pid)
+        assert len(workers) == 2
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        # What was in flight or queued on the dead worker's socket is lost; once
+        # it is gone every connection goes to a live one.
+        while _alive(workers[0]) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        answered = []
+        while time.monotonic() < deadline:
+            answered.append(served.request("GET", "/_lineage/healthz", timeout=5)[0])
+            now = _children(served.process.pid)
+            if len(now) == 2 and workers[0] not in now:
+                break
+            time.sleep(0.1)
+        assert len(now) == 2 and workers[0] not in now and workers[1] in now
+        assert served.process.poll() is None
+        assert set(answered) == {200}
+        for _ in range(10):  # the new worker's share of connections is answered too
+            assert served.post(event()) == 200
+        assert served.stop() == 0
+    notes = "\n".join(served.notes)
+    assert "Unexpected exit from worker-1" in notes
+    assert "Respawning worker-1" in notes

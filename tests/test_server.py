@@ -7,6 +7,7 @@ import io
 import socket
 import sqlite3
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +29,7 @@ from lineage_contract.mock import (
     SqliteJournal,
     create_app,
 )
-from lineage_contract.mock._faults import SharedFaults
+from lineage_contract.mock._faults import Fault, FaultError, SharedFaults
 from lineage_contract.mock._problems import PROBLEM_JSON
 from lineage_contract.testing.reference import Reference
 
@@ -879,3 +880,122 @@ def test_events_filter_on_warnings(journal_path: Path | None, contract: Contract
     assert warned["valid"] is True and warned["violations"][0]["level"] == "warning"
     assert client.get("/_lineage/events?warnings=maybe").status_code == 400
     app.close()
+
+
+# -- limits: delays, timeouts, connections ------------------------------------
+
+
+@pytest.mark.parametrize("journal", ["memory", "sqlite"])
+def test_clearing_the_faults_wakes_the_delayed_requests(
+    contract: Contract, tmp_path: Path, journal: str
+) -> None:
+    # With SQLite the faults are shared between processes; the clear is seen through the file.
+    store = str(tmp_path / "j.sqlite") if journal == "sqlite" else None
+    server = MockServer(create_app(contract, journal=store)).start()
+    try:
+        server.app.faults.add(Fault(status=503, delay=30), times=2)
+        statuses: list[int] = []
+        sleepers = [threading.Thread(target=lambda: statuses.append(post(server))) for _ in "ab"]
+        for sleeper in sleepers:
+            sleeper.start()
+        while server.app.faults.pending:  # both have taken their delay
+            threading.Event().wait(0.005)
+        started = time.monotonic()
+        server.clear()
+        for sleeper in sleepers:
+            sleeper.join(5)
+        woken_after = time.monotonic() - started
+    finally:
+        server.close()
+    assert woken_after < 2
+    assert statuses == [200, 200]  # answered normally, not with the fault's 503
+
+
+def test_a_delay_over_the_cap_is_refused_and_nothing_is_queued(contract: Contract) -> None:
+    app = create_app(contract, max_delay=5)
+    client = Client(app)
+    response = client.post("/_lineage/faults", json=[{"status": 503}, {"delay": 6}])
+    assert response.status_code == 400
+    assert response.mimetype == PROBLEM_JSON
+    assert "cap of 5 s" in response.get_json()["detail"]
+    assert app.faults.to_list() == []
+    with pytest.raises(FaultError, match="cap of 5 s"):
+        app.faults.delay_next(5.5)
+    app.faults.delay_next(5)
+    assert app.faults.to_list() == [{"delay": 5, "times": 1}]
+    assert create_app(contract).faults.max_delay == 60  # the default cap
+
+
+def _closed_within(sock: socket.socket, seconds: float) -> bool:
+    """Whether the server closes ``sock`` within ``seconds`` (what it answered first is read)."""
+    sock.settimeout(seconds)
+    try:
+        while sock.recv(4096):
+            pass
+    except TimeoutError:
+        return False
+    except ConnectionError:
+        pass
+    return True
+
+
+def test_silent_and_slow_clients_are_cut_off(contract: Contract) -> None:
+    with MockServer(create_app(contract), header_timeout=0.5, read_timeout=0.5) as server:
+        address = ("127.0.0.1", server.port)
+        silent = socket.create_connection(address)
+        partial = socket.create_connection(address)
+        partial.sendall(b"POST /api/v1/lineage HTTP/1.1\r\nHost: x\r\n")
+        slow_body = socket.create_connection(address)
+        slow_body.sendall(
+            b"POST /api/v1/lineage HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Authorization: Bearer t\r\nContent-Length: 100\r\n\r\n{"
+        )
+        loris = socket.create_connection(address)
+        sending = threading.Event()
+
+        def trickle() -> None:  # a header byte every 0.1 s: each read is quick, the whole not
+            for byte in b"GET /_lineage/healthz HTTP/1.1\r\n" + b"X-Slow: yes\r\n" * 20:
+                if sending.wait(0.1):
+                    return
+                try:
+                    loris.send(bytes([byte]))
+                except OSError:
+                    return
+
+        trickler = threading.Thread(target=trickle)
+        trickler.start()
+        try:
+            for sock in (silent, partial, slow_body, loris):
+                assert _closed_within(sock, 3)
+        finally:
+            sending.set()
+            trickler.join(5)
+            for sock in (silent, partial, slow_body, loris):
+                sock.close()
+        assert post(server) == 200  # and it still answers
+
+
+def test_the_threaded_server_answers_503_over_its_connection_cap(contract: Contract) -> None:
+    with MockServer(create_app(contract), max_connections=2) as server:
+        address = ("127.0.0.1", server.port)
+        held = [socket.create_connection(address) for _ in range(2)]
+        threading.Event().wait(0.2)  # both accepted
+        try:
+            with socket.create_connection(address, timeout=5) as third:
+                answer = third.recv(4096)
+            assert answer.startswith(b"HTTP/1.1 503 ")
+            assert b"Retry-After: 1" in answer
+        finally:
+            for sock in held:
+                sock.close()
+        deadline = time.monotonic() + 5  # the slots come back once those two are gone
+        while (status := _status_or_none(server)) != 200 and time.monotonic() < deadline:
+            threading.Event().wait(0.05)
+        assert status == 200
+
+
+def _status_or_none(server: MockServer) -> int | None:
+    try:
+        return post(server)
+    except (ConnectionError, http.client.HTTPException):
+        return None

@@ -13,11 +13,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..mock._faults import DEFAULT_MAX_DELAY
+from ..mock._server import DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT
 from ..mock._serving import (
+    MAX_HEADER_TIMEOUT,
     ServeOptions,
     Stop,
     Stopped,
     error_status,
+    max_delay_seconds,
     serve_threaded,
     serve_workers,
 )
@@ -61,6 +65,38 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="serve with N worker processes under granian (needs lineage-contract[serve])",
     )
     parser.add_argument("--quiet", action="store_true", help="no log line per request on stderr")
+    parser.add_argument(
+        "--max-delay",
+        type=_max_delay,
+        default=DEFAULT_MAX_DELAY,
+        metavar="S",
+        help=f"refuse delay faults longer than S seconds (default {DEFAULT_MAX_DELAY:g})",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        type=_header_timeout,
+        default=DEFAULT_HEADER_TIMEOUT,
+        metavar="S",
+        help="close a connection whose request line and headers take over S seconds, "
+        f"or that stays idle that long between requests (default {DEFAULT_HEADER_TIMEOUT:g}, "
+        f"at most {MAX_HEADER_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--read-timeout",
+        type=_seconds,
+        default=DEFAULT_READ_TIMEOUT,
+        metavar="S",
+        help="give up on a body when S seconds pass without bytes of it "
+        f"(default {DEFAULT_READ_TIMEOUT:g}; the threaded server only)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=_positive,
+        default=DEFAULT_MAX_CONNECTIONS,
+        metavar="N",
+        help="connections held at once (per worker with --workers, where more wait; "
+        f"the threaded server answers more 503) (default {DEFAULT_MAX_CONNECTIONS})",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -79,6 +115,10 @@ def run(args: argparse.Namespace) -> int:
         journal=args.journal,
         spec=args.spec,
         invalid_status=args.invalid_status,
+        max_delay=args.max_delay,
+        header_timeout=args.header_timeout,
+        read_timeout=args.read_timeout,
+        max_connections=args.max_connections,
     )
     # Signals from here on stop cleanly, also while the contract is still loading.
     stop = Stop.on_signals()
@@ -107,6 +147,34 @@ def _status(text: str) -> int:
         return error_status(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _max_delay(text: str) -> float:
+    try:
+        return max_delay_seconds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text}")
+    return value
+
+
+def _header_timeout(text: str) -> float:
+    value = _seconds(text)
+    if value > MAX_HEADER_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"at most {MAX_HEADER_TIMEOUT:g} seconds: {text}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {value}")
+    return value
 
 
 def _workers(text: str) -> int:

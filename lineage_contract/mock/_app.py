@@ -62,7 +62,7 @@ from ..validation import (
     too_large,
 )
 from ..validation._request import fold_slashes, target_path
-from ._faults import FaultError, Faults, SharedFaults, parse_fault
+from ._faults import DEFAULT_MAX_DELAY, FaultError, Faults, SharedFaults, parse_fault
 from ._journal import (
     DEFAULT_BYTES,
     DEFAULT_LIMIT,
@@ -106,6 +106,7 @@ def create_app(
     page_bytes: int = DEFAULT_PAGE_BYTES,
     max_admin_body_size: int = DEFAULT_MAX_ADMIN_BODY,
     on_record: Callable[[Record], None] | None = None,
+    max_delay: float = DEFAULT_MAX_DELAY,
 ) -> MockApp:
     """Build the mock for ``contract`` (default: the bundled one).
 
@@ -119,10 +120,15 @@ def create_app(
     fewer once their bodies pass ``page_bytes``; the ``/_lineage/`` endpoints
     read at most ``max_admin_body_size`` bytes of body.
     ``on_record`` is called with each record once it is stored (for logging).
+    ``max_delay``: the longest delay a fault may ask for, in seconds.
     """
     contract = contract if contract is not None else Contract.load()
     store = open_journal(journal, limit=journal_limit, max_bytes=journal_bytes)
-    faults = SharedFaults(store) if isinstance(store, SqliteJournal) else Faults()
+    faults = (
+        SharedFaults(store, max_delay=max_delay)
+        if isinstance(store, SqliteJournal)
+        else Faults(max_delay=max_delay)
+    )
     return MockApp(
         contract,
         validator=Validator(contract, max_body_size=max_body_size),
@@ -222,8 +228,8 @@ class MockApp:
         """Faults, then the judge, then the journal, then the answer."""
         method: str = environ.get("REQUEST_METHOD", "GET")
         fault = self.faults.take() if self.faults.pending and path in self.paths else None
-        if fault is not None and fault.delay:
-            self._stopping.wait(fault.delay)
+        if fault is not None and fault.delay and not self.faults.sleep(fault.delay, self._stopping):
+            fault = None  # the faults were cleared while it slept: answer normally
         try:
             report = judge_request(
                 self.validator,
@@ -378,6 +384,8 @@ class MockApp:
             raise problem_class(400)(f"a fault is a JSON object: {exc}") from None
         try:
             parsed = [parse_fault(item) for item in (data if isinstance(data, list) else [data])]
+            for fault, _ in parsed:
+                self.faults.check(fault)
         except FaultError as exc:
             raise problem_class(400)(str(exc)) from None
         for fault, times in parsed:

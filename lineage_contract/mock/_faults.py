@@ -15,6 +15,7 @@ import mmap
 import os
 import sqlite3
 import threading
+import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,8 +27,12 @@ if TYPE_CHECKING:
     from ._journal import SqliteJournal
 
 MAX_DELAY = 600.0
+DEFAULT_MAX_DELAY = 60.0
 MAX_TIMES = 1_000_000
 _KEYS = frozenset({"status", "delay", "drop", "times"})
+# How often a request sleeping on a delay looks whether the faults were cleared:
+# another worker process may have cleared them, and it has no way to wake us.
+_WAKE_POLL = 0.05
 
 
 class FaultError(LineageContractError, ValueError):
@@ -124,20 +129,51 @@ def _check_times(times: Any) -> None:
 
 
 class Faults:
-    """A thread-safe queue of faults, each counted down request by request."""
+    """A thread-safe queue of faults, each counted down request by request.
 
-    def __init__(self) -> None:
+    ``max_delay`` caps the delay a fault may ask for (``FaultError`` past it).
+    """
+
+    def __init__(self, *, max_delay: float = DEFAULT_MAX_DELAY) -> None:
+        if not 0 < max_delay <= MAX_DELAY:
+            raise ValueError(f"max_delay must be in (0, {MAX_DELAY:g}] seconds, got {max_delay!r}")
+        self.max_delay = max_delay
         self._lock = threading.Lock()
         self._queue: deque[list[Any]] = deque()  # [fault, remaining]
         self._pending = 0
+        self._generation = 0
 
     @property
     def pending(self) -> int:
         """Requests still to be faulted (read without the lock: a cheap guard)."""
         return self._pending
 
+    @property
+    def generation(self) -> int:
+        """How many times the faults were cleared: a delay sleeps while it stays the same."""
+        return self._generation
+
+    def check(self, fault: Fault) -> None:
+        """Raise ``FaultError`` if this server refuses ``fault`` (a delay over the cap)."""
+        if fault.delay > self.max_delay:
+            raise FaultError(
+                f"delay {fault.delay:g} s is over this server's cap of {self.max_delay:g} s"
+                " (lineage-contract serve --max-delay)"
+            )
+
+    def sleep(self, seconds: float, stop: threading.Event) -> bool:
+        """Wait out a delay; False if the faults were cleared (here or in another
+        process sharing them) or ``stop`` was set meanwhile."""
+        generation = self.generation
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if stop.wait(min(left, _WAKE_POLL)) or self.generation != generation:
+                return False
+        return True
+
     def add(self, fault: Fault, times: int = 1) -> None:
         _check_times(times)
+        self.check(fault)
         with self._lock:
             self._queue.append([fault, times])
             self._pending += times
@@ -173,6 +209,7 @@ class Faults:
         with self._lock:
             self._queue.clear()
             self._pending = 0
+            self._generation += 1
 
     def to_list(self) -> list[dict[str, Any]]:
         """The queued faults, each with its remaining ``times``."""
@@ -218,10 +255,11 @@ class SharedFaults(Faults):
     each process's memory, so the request path reads an int, not the database.
     """
 
-    def __init__(self, journal: SqliteJournal) -> None:
-        super().__init__()
+    def __init__(self, journal: SqliteJournal, *, max_delay: float = DEFAULT_MAX_DELAY) -> None:
+        super().__init__(max_delay=max_delay)
         self.journal = journal
         self._count = _SharedCount(f"{journal.path}.faults")
+        self._cleared = _SharedCount(f"{journal.path}.faults-cleared")
         with journal.connection(write=True) as conn:
             conn.execute(_TABLE)
             conn.execute("DELETE FROM faults WHERE remaining <= 0")  # left by an older version
@@ -231,11 +269,16 @@ class SharedFaults(Faults):
     def pending(self) -> int:
         return self._count.value
 
+    @property
+    def generation(self) -> int:
+        return self._cleared.value
+
     # The pending count changes by what each call adds or takes, never by a
     # sum over the table: under the write lock, no other process changes it.
 
     def add(self, fault: Fault, times: int = 1) -> None:
         _check_times(times)
+        self.check(fault)
         with self.journal.connection(write=True) as conn:
             conn.execute(
                 "INSERT INTO faults (status, delay, drop_connection, remaining)"
@@ -271,6 +314,7 @@ class SharedFaults(Faults):
         with self.journal.connection(write=True) as conn:
             conn.execute("DELETE FROM faults")
             self._count.value = 0
+            self._cleared.value += 1
 
     def to_list(self) -> list[dict[str, Any]]:
         with self.journal.connection() as conn:

@@ -8,10 +8,18 @@ one. Either way ``listening on http://HOST:PORT`` is printed on stdout once
 connections are accepted (the real port, also for ``--port 0``), one line per
 request goes to stderr, and SIGINT or SIGTERM stops the server with status 0.
 
+Either server keeps answering with many idle or slow clients: it closes a
+connection whose request line and headers take longer than ``header_timeout``
+(also a kept-alive one idle that long) and holds at most ``max_connections``
+(per worker under granian, where more wait in the listen backlog; the threaded
+server answers them 503). The threaded server also times out a body read after
+``read_timeout``; granian 2.8 has no such setting for WSGI. A worker that dies
+is started again, and granian says so on stderr.
+
 The application is also a factory any WSGI server can import. It reads its
 options from the environment: ``LINEAGE_CONTRACT_SPEC``,
 ``LINEAGE_CONTRACT_TOKENS`` (comma-separated), ``LINEAGE_CONTRACT_JOURNAL``,
-``LINEAGE_CONTRACT_INVALID_STATUS``::
+``LINEAGE_CONTRACT_INVALID_STATUS``, ``LINEAGE_CONTRACT_MAX_DELAY``::
 
     gunicorn -w 2 'lineage_contract.mock:app_from_env()'
     granian --interface wsgi --factory lineage_contract.mock:app_from_env
@@ -24,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import os
 import shutil
 import signal
@@ -37,12 +46,16 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.serving import make_server
-
 from ..contract._document import Contract
 from ..errors import LineageContractError
 from ..validation._render import printable
-from ._server import QuietHandler
+from ._faults import DEFAULT_MAX_DELAY, MAX_DELAY
+from ._server import (
+    DEFAULT_HEADER_TIMEOUT,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_READ_TIMEOUT,
+    BoundedServer,
+)
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -54,16 +67,20 @@ ENV_SPEC = "LINEAGE_CONTRACT_SPEC"
 ENV_TOKENS = "LINEAGE_CONTRACT_TOKENS"
 ENV_JOURNAL = "LINEAGE_CONTRACT_JOURNAL"
 ENV_INVALID_STATUS = "LINEAGE_CONTRACT_INVALID_STATUS"
+ENV_MAX_DELAY = "LINEAGE_CONTRACT_MAX_DELAY"
 
 _ENV_PARENT = "_LINEAGE_CONTRACT_SERVE_PID"
 _PR_SET_PDEATHSIG = 1
 _GC_THRESHOLD = 20_000
 _STARTUP_TIMEOUT = 60.0
-# Per granian worker: threads running the app, and requests let in at once.
-# Two threads overlap one request's SQLite commit with another's validation;
-# more only make the GIL change hands more often (see bench/serve.py).
-_BLOCKING_THREADS = 2
-_BACKPRESSURE = 64
+# Per granian worker, the most threads running the app: granian starts one only
+# when a request finds every other busy, so under load they are as many as the
+# requests in flight, and a request sleeping on a delay fault holds one.
+_BLOCKING_THREADS = 32
+# granian caps its header read timeout at 60 s.
+MAX_HEADER_TIMEOUT = 60.0
+# Open files beside the connections: the journal, its logs, the listening socket.
+_SPARE_FILES = 64
 # A worker that ignores SIGTERM (one that got it while still booting) is killed.
 _WORKERS_KILL_TIMEOUT = 10
 
@@ -91,6 +108,10 @@ class ServeOptions:
         journal: Path | None = None,
         spec: Path | None = None,
         invalid_status: int = 422,
+        max_delay: float = DEFAULT_MAX_DELAY,
+        header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         self.host = host
         self.port = port
@@ -98,6 +119,10 @@ class ServeOptions:
         self.journal = journal
         self.spec = spec
         self.invalid_status = invalid_status
+        self.max_delay = max_delay
+        self.header_timeout = header_timeout
+        self.read_timeout = read_timeout
+        self.max_connections = max_connections
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> ServeOptions:
@@ -109,11 +134,17 @@ class ServeOptions:
             invalid_status = error_status(status) if status else 422
         except ValueError as exc:
             raise ValueError(f"{ENV_INVALID_STATUS}: {exc}") from None
+        delay = environ.get(ENV_MAX_DELAY) or None
+        try:
+            max_delay = max_delay_seconds(delay) if delay else DEFAULT_MAX_DELAY
+        except ValueError as exc:
+            raise ValueError(f"{ENV_MAX_DELAY}: {exc}") from None
         return cls(
             tokens=tokens,
             journal=Path(journal) if journal else None,
             spec=Path(spec) if spec else None,
             invalid_status=invalid_status,
+            max_delay=max_delay,
         )
 
     def to_env(self) -> dict[str, str]:
@@ -122,6 +153,7 @@ class ServeOptions:
             ENV_INVALID_STATUS: str(self.invalid_status),
             ENV_JOURNAL: str(self.journal) if self.journal else "",
             ENV_SPEC: str(self.spec) if self.spec else "",
+            ENV_MAX_DELAY: repr(self.max_delay),
         }
 
     def build_app(self, on_record: Callable[[Record], None] | None = None) -> MockApp:
@@ -134,6 +166,7 @@ class ServeOptions:
             journal=self.journal,
             invalid_status=self.invalid_status,
             on_record=on_record,
+            max_delay=self.max_delay,
         )
 
 
@@ -286,9 +319,15 @@ def serve_threaded(options: ServeOptions, stop: Stop, *, quiet: bool) -> int:
     except (LineageContractError, OSError, ValueError) as exc:
         return _fail(str(exc))
     settle_heap()
+    allow_open_files(options.max_connections)
     try:
-        server = make_server(
-            options.host, options.port, served, threaded=True, request_handler=QuietHandler
+        server = BoundedServer(
+            options.host,
+            options.port,
+            served,
+            header_timeout=options.header_timeout,
+            read_timeout=options.read_timeout,
+            max_connections=options.max_connections,
         )
     except OSError as exc:
         app.close()
@@ -298,7 +337,7 @@ def serve_threaded(options: ServeOptions, stop: Stop, *, quiet: bool) -> int:
     )
     thread.start()
     try:
-        # make_server has bound and listened: connections are accepted from here on.
+        # The server has bound and listened: connections are accepted from here on.
         _announce(options.host, server.server_port)
         stop.wait()
     finally:
@@ -315,6 +354,7 @@ def serve_threaded(options: ServeOptions, stop: Stop, *, quiet: bool) -> int:
 def serve_workers(options: ServeOptions, workers: int, *, quiet: bool) -> int:
     try:
         from granian.constants import Interfaces
+        from granian.http import HTTP1Settings
         from granian.log import LogLevels
         from granian.server import Server
     except ImportError:
@@ -340,6 +380,7 @@ def serve_workers(options: ServeOptions, workers: int, *, quiet: bool) -> int:
             return _fail(f"cannot listen on {options.host}:{options.port}: {exc}", 1)
         port = int(reserve.getsockname()[1])
         os.environ[_ENV_PARENT] = str(os.getpid())
+        allow_open_files(options.max_connections)  # the workers inherit the limit
         target = "_quiet_worker" if quiet else "_logged_worker"
         server = Server(
             f"lineage_contract.mock._serving:{target}",
@@ -349,10 +390,15 @@ def serve_workers(options: ServeOptions, workers: int, *, quiet: bool) -> int:
             workers=workers,
             factory=True,
             blocking_threads=_BLOCKING_THREADS,
-            backpressure=_BACKPRESSURE,
-            log_level=LogLevels.warning,
+            # granian's backpressure bounds the connections a worker holds at once.
+            backpressure=options.max_connections,
+            http1_settings=HTTP1Settings(
+                header_read_timeout=max(1, round(options.header_timeout * 1000))
+            ),
+            log_level=LogLevels.info,
+            log_dictconfig=_GRANIAN_LOG,
             log_access=False,
-            respawn_failed_workers=False,
+            respawn_failed_workers=True,
             workers_kill_timeout=_WORKERS_KILL_TIMEOUT,
         )
         announcer = _Announcer(options.host, port, workers, reserve)
@@ -367,6 +413,35 @@ def serve_workers(options: ServeOptions, workers: int, *, quiet: bool) -> int:
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+class GranianNotes(logging.Filter):
+    """granian's log lines worth showing: warnings and errors, and its respawns.
+
+    The warning about many threads is dropped: ``_BLOCKING_THREADS`` is many on
+    purpose, for requests sleeping on a delay fault.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message.startswith("Configuration allows spawning up to"):
+            return False
+        return record.levelno >= logging.WARNING or message.startswith("Respawning worker")
+
+
+# On stderr: stdout carries only the listening line.
+_GRANIAN_LOG: dict[str, Any] = {
+    "filters": {"notes": {"()": f"{__name__}.GranianNotes"}},
+    "handlers": {
+        name: {
+            "formatter": name if name == "access" else "generic",
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "filters": ["notes"],
+        }
+        for name in ("console", "access")
+    },
+}
 
 
 def _logged_worker() -> WSGIApplication:
@@ -483,6 +558,31 @@ def error_status(text: str) -> int:
     return value
 
 
+def max_delay_seconds(text: str) -> float:
+    """A cap on fault delays from its text: seconds in (0, 600]; ``ValueError`` otherwise."""
+    value = float(text)
+    if not 0 < value <= MAX_DELAY:
+        raise ValueError(f"not a delay in (0, {MAX_DELAY:g}] seconds: {text}")
+    return value
+
+
+def allow_open_files(connections: int) -> None:
+    """Raise this process's soft limit on open files, up to the hard one, to hold
+    ``connections`` client sockets besides its own files (1024 is a common soft limit)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + _SPARE_FILES
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 def settle_heap() -> None:
     """Keep the cyclic garbage collector off the request path of a serving process.
 
@@ -510,13 +610,17 @@ def _fail(message: str, status: int = 2) -> int:
 
 
 __all__ = [
+    "MAX_HEADER_TIMEOUT",
+    "GranianNotes",
     "RequestLog",
     "ServeOptions",
     "Stop",
     "Stopped",
+    "allow_open_files",
     "app_from_env",
     "error_status",
     "logged_app_from_env",
+    "max_delay_seconds",
     "serve_threaded",
     "serve_workers",
     "settle_heap",
