@@ -299,6 +299,9 @@ def test_journal_file_survives_a_restart(tmp_path: Path) -> None:
         (["--header-timeout", "61"], "60"),
         (["--read-timeout", "nan"], "seconds"),
         (["--max-connections", "0"], "1 or more"),
+        (["--host", "0.0.0.0"], "--admin-token"),
+        (["--host", "example.internal"], "--admin-token"),
+        (["--host", "127.0.0.1", "--admin-token", "a b"], "token"),
     ],
 )
 def test_bad_options_fail_before_listening(args: list[str], message: str) -> None:
@@ -811,3 +814,37 @@ def test_a_killed_worker_is_replaced_and_said_so_on_stderr(tmp_path: Path) -> No
     notes = "\n".join(served.notes)
     assert "Unexpected exit from worker-1" in notes
     assert "Respawning worker-1" in notes
+
+
+@pytest.mark.parametrize("workers", ["0", pytest.param("2", marks=needs_granian)])
+def test_an_admin_token_guards_the_admin_api_and_only_it(workers: str) -> None:
+    with serve("--workers", workers, "--quiet", "--admin-token", "adm") as served:
+        assert served.request("GET", "/_lineage/healthz")[0] == 401
+        wrong = {"Authorization": "Bearer nope"}
+        assert served.request("DELETE", "/_lineage/events", None, wrong)[0] == 401
+        status, _, body = served.request(
+            "GET", "/_lineage/events", None, {"Authorization": "Bearer adm"}
+        )
+        assert status == 200 and json.loads(body) == []
+        assert served.post(event()) == 200  # the lineage endpoint keeps its own credentials
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.1", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("10.1.2.3", False),
+        ("example.internal", False),
+    ],
+)
+def test_which_hosts_need_an_admin_token(host: str, loopback: bool) -> None:
+    # No server binds here: only loopback is ever served in tests.
+    from lineage_contract.cli._serve import _loopback
+
+    assert _loopback(host) is loopback

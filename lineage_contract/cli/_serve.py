@@ -10,6 +10,7 @@ SIGINT or SIGTERM stops the server with status 0.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from pathlib import Path
 
@@ -40,6 +41,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="T",
         help="accept only this bearer token (repeatable); by default any non-empty token",
+    )
+    parser.add_argument(
+        "--admin-token",
+        dest="admin_tokens",
+        action="append",
+        default=[],
+        metavar="T",
+        help="the /_lineage/ endpoints want this bearer token (repeatable); "
+        "needed to bind an address other than loopback",
+    )
+    parser.add_argument(
+        "--insecure-admin",
+        action="store_true",
+        help="leave /_lineage/ open on an address other machines can reach",
     )
     parser.add_argument(
         "--journal",
@@ -102,16 +117,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Serve until SIGINT or SIGTERM; 0 on a clean stop, 2 for an unusable option."""
     tokens: list[str] = list(args.tokens or [])
-    bad = [t for t in tokens if not t or any(c.isspace() or c == "," for c in t)]
+    admin: list[str] = list(args.admin_tokens or [])
+    bad = [t for t in (*tokens, *admin) if not t or any(c.isspace() or c == "," for c in t)]
     if bad:
         return _usage(f"a token cannot be empty nor hold spaces or commas: {bad[0]!r}")
-    if args.workers and not all(t.isascii() for t in tokens):
+    if not admin and not args.insecure_admin and not _loopback(args.host):
+        return _usage(
+            f"{args.host} is reachable from other machines: give --admin-token for the "
+            "/_lineage/ endpoints (or --insecure-admin to leave them open)"
+        )
+    if args.workers and not all(t.isascii() for t in (*tokens, *admin)):
         # granian hands the app an empty value for a header that is not ASCII.
         return _usage("under --workers a token must be ASCII (granian drops other header values)")
     options = ServeOptions(
         host=args.host,
         port=args.port,
         tokens=tuple(tokens),
+        admin_tokens=tuple(admin),
         journal=args.journal,
         spec=args.spec,
         invalid_status=args.invalid_status,
@@ -128,6 +150,15 @@ def run(args: argparse.Namespace) -> int:
         return serve_threaded(options, stop, quiet=args.quiet)
     except Stopped:
         return 0
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to anything
 
 
 def _usage(message: str) -> int:

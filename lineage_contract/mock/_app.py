@@ -107,6 +107,7 @@ def create_app(
     max_admin_body_size: int = DEFAULT_MAX_ADMIN_BODY,
     on_record: Callable[[Record], None] | None = None,
     max_delay: float = DEFAULT_MAX_DELAY,
+    admin_tokens: Iterable[str] = (),
 ) -> MockApp:
     """Build the mock for ``contract`` (default: the bundled one).
 
@@ -121,6 +122,8 @@ def create_app(
     read at most ``max_admin_body_size`` bytes of body.
     ``on_record`` is called with each record once it is stored (for logging).
     ``max_delay``: the longest delay a fault may ask for, in seconds.
+    ``admin_tokens``: when given, the ``/_lineage/`` endpoints want one of them
+    as a bearer token (for a mock bound to an address others can reach).
     """
     contract = contract if contract is not None else Contract.load()
     store = open_journal(journal, limit=journal_limit, max_bytes=journal_bytes)
@@ -141,6 +144,7 @@ def create_app(
         page_size=page_size,
         page_bytes=page_bytes,
         max_admin_body_size=max_admin_body_size,
+        admin_tokens=admin_tokens,
     )
 
 
@@ -161,7 +165,11 @@ class MockApp:
         page_size: int = DEFAULT_PAGE_SIZE,
         page_bytes: int = DEFAULT_PAGE_BYTES,
         max_admin_body_size: int = DEFAULT_MAX_ADMIN_BODY,
+        admin_tokens: Iterable[str] = (),
     ) -> None:
+        admin = tuple(admin_tokens)
+        self.admin: Credentials | None = Credentials(None, admin) if admin else None
+        """Who may use ``/_lineage/``: None when anyone may (the default, on loopback)."""
         for name, value in (
             ("invalid_status", invalid_status),
             ("malformed_status", malformed_status),
@@ -318,6 +326,12 @@ class MockApp:
                 raise problem_class(404)(
                     f"no such mock endpoint: {ADMIN_PREFIX}{route.lstrip('/')}"
                 )
+            if self.admin is not None:
+                refused = self.admin.violation(environ_header(environ))
+                if refused is not None:
+                    raise Unauthorized(
+                        "the mock's admin API wants an admin token: " + refused.message
+                    )
             name = methods.get(request.method)
             if name is None:
                 raise MethodNotAllowed(valid_methods=sorted(methods))

@@ -65,6 +65,7 @@ if TYPE_CHECKING:
 
 ENV_SPEC = "LINEAGE_CONTRACT_SPEC"
 ENV_TOKENS = "LINEAGE_CONTRACT_TOKENS"
+ENV_ADMIN_TOKENS = "LINEAGE_CONTRACT_ADMIN_TOKENS"
 ENV_JOURNAL = "LINEAGE_CONTRACT_JOURNAL"
 ENV_INVALID_STATUS = "LINEAGE_CONTRACT_INVALID_STATUS"
 ENV_MAX_DELAY = "LINEAGE_CONTRACT_MAX_DELAY"
@@ -112,8 +113,10 @@ class ServeOptions:
         header_timeout: float = DEFAULT_HEADER_TIMEOUT,
         read_timeout: float = DEFAULT_READ_TIMEOUT,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        admin_tokens: tuple[str, ...] = (),
     ) -> None:
         self.host = host
+        self.admin_tokens = admin_tokens
         self.port = port
         self.tokens = tokens
         self.journal = journal
@@ -139,8 +142,10 @@ class ServeOptions:
             max_delay = max_delay_seconds(delay) if delay else DEFAULT_MAX_DELAY
         except ValueError as exc:
             raise ValueError(f"{ENV_MAX_DELAY}: {exc}") from None
+        admin = tuple(t.strip() for t in environ.get(ENV_ADMIN_TOKENS, "").split(",") if t.strip())
         return cls(
             tokens=tokens,
+            admin_tokens=admin,
             journal=Path(journal) if journal else None,
             spec=Path(spec) if spec else None,
             invalid_status=invalid_status,
@@ -150,6 +155,7 @@ class ServeOptions:
     def to_env(self) -> dict[str, str]:
         return {
             ENV_TOKENS: ",".join(self.tokens),
+            ENV_ADMIN_TOKENS: ",".join(self.admin_tokens),
             ENV_INVALID_STATUS: str(self.invalid_status),
             ENV_JOURNAL: str(self.journal) if self.journal else "",
             ENV_SPEC: str(self.spec) if self.spec else "",
@@ -167,6 +173,7 @@ class ServeOptions:
             invalid_status=self.invalid_status,
             on_record=on_record,
             max_delay=self.max_delay,
+            admin_tokens=self.admin_tokens,
         )
 
 

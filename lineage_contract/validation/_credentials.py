@@ -18,11 +18,17 @@ Header = Callable[[str], str | None]
 """A request header by (case-insensitive) name, None when absent."""
 
 
-class Credentials:
-    """The credentials ``contract`` asks for, limited to ``tokens`` when any are given."""
+_BEARER = ((SecurityScheme(name="bearer", type="http", scheme="bearer"),),)
 
-    def __init__(self, contract: Contract, tokens: Iterable[str] = ()) -> None:
-        self.requirements = contract.security
+
+class Credentials:
+    """The credentials ``contract`` asks for, limited to ``tokens`` when any are given.
+
+    Without a contract: an ``Authorization: Bearer`` token (the mock's admin API).
+    """
+
+    def __init__(self, contract: Contract | None, tokens: Iterable[str] = ()) -> None:
+        self.requirements = contract.security if contract is not None else _BEARER
         self.tokens: tuple[str, ...] = tuple(tokens)
         self._accepted = tuple(t.encode() for t in self.tokens)
         self.challenges: tuple[str, ...] = _challenges(self.requirements)
