@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from lineage_contract import Contract
+from lineage_contract.contract._formats import instant
 from lineage_contract.lineage import (
     AFTER_TERMINAL,
     OPEN,
@@ -119,7 +120,7 @@ def test_a_repeated_body_is_named_a_client_retry() -> None:
     lineage = judged([start, copy.deepcopy(start), event("COMPLETE", 1)])
     (retry,) = lineage.runs.findings(ended=True)
     assert retry.violation.keyword == START_ONCE
-    assert "a client retry: its body repeats the one at events.jsonl:1:1" in retry.violation.message
+    assert "a client retry: it repeats the one at events.jsonl:1:1" in retry.violation.message
     different = judged([start, event("START", 1), event("COMPLETE", 2)])
     (second,) = different.runs.findings(ended=True)
     assert "retry" not in second.violation.message
@@ -223,8 +224,7 @@ def test_doubling_the_terminal_event_breaks_terminal_once_only(events: list[Any]
 @FAST
 @given(run_lifecycles(max_datasets=1, max_facets=1), st.data())
 def test_swapping_two_times_breaks_time_order_only(events: list[Any], data: st.DataObject) -> None:
-    lineage = judged(events)
-    instants = [lineage.tracer.trace(e).instant for e in events]
+    instants = [instant(e["eventTime"]) for e in events]
     swappable = [i for i in range(len(events) - 1) if instants[i] != instants[i + 1]]
     if not swappable:
         return  # equal times: swapping them changes nothing

@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Generic
+from typing import Any, Generic, NamedTuple
 
 from ..contract._anatomy import OTHER, START, TERMINAL, Anatomy
-from ..contract._formats import Instant
+from ..contract._formats import instant
 from ..contract._pointers import pointer
 from ..validation._report import Kind, Level, Violation
 from ._finding import Finding, W
@@ -35,10 +35,10 @@ RULES = (START_FIRST, START_ONCE, TERMINAL_ONCE, AFTER_TERMINAL, TIME_ORDER, SAM
 
 _TERMINAL = frozenset(TERMINAL)
 _AFTER_END = frozenset((OTHER, None))  # an event without a type counts as OTHER
+_NOTHING: list[Any] = []  # shared, never appended to: most events raise nothing
 
 
-@dataclass(frozen=True, slots=True)
-class RunEvent(Generic[W]):
+class RunEvent(NamedTuple, Generic[W]):
     where: W
     event_type: str | None
     event_time: str | None
@@ -59,10 +59,9 @@ class Run(Generic[W]):
     start: RunEvent[W] | None = None
     end: RunEvent[W] | None = None
     """The first terminal event."""
-    _began: Instant | None = None
-    _ended: Instant | None = None
-    _latest: tuple[Instant, RunEvent[W]] | None = None
-    _digests: dict[int, RunEvent[W]] = field(default_factory=dict)
+    latest: RunEvent[W] | None = None
+    """The event with the latest time so far."""
+    fingerprints: dict[tuple[str | None, int], RunEvent[W]] = field(default_factory=dict)
 
     @property
     def state(self) -> str:
@@ -73,11 +72,13 @@ class Run(Generic[W]):
     @property
     def duration(self) -> float | None:
         """Seconds from the START to the terminal event, when both came with a time."""
-        if self._began is None or self._ended is None:
+        if self.start is None or self.end is None:
             return None
-        (began, began_fraction), (ended, ended_fraction) = self._began, self._ended
-        seconds = (ended - began) // timedelta(seconds=1)  # whole: instants keep fractions apart
-        return float(seconds + ended_fraction - began_fraction)
+        began, ended = instant(self.start.event_time), instant(self.end.event_time)
+        if began is None or ended is None:
+            return None
+        seconds = (ended[0] - began[0]) // timedelta(seconds=1)  # whole: fractions kept apart
+        return float(seconds + ended[1] - began[1])
 
 
 class Runs(Generic[W]):
@@ -114,75 +115,88 @@ class Runs(Generic[W]):
         """Take the next event; return the findings it raised (each also kept on its run)."""
         run_id = trace.run_id
         if run_id is None:
-            return []
+            return _NOTHING
+        kind, time = trace.event_type, trace.event_time
+        event = RunEvent(where, kind, time)
         run = self._runs.get(run_id)
-        kind = trace.event_type
-        event = RunEvent(where, kind, trace.event_time)
+        found: list[Finding[W]] = _NOTHING
         if run is None:
             run = self._runs[run_id] = Run(run_id, trace.job)
-        found: list[Finding[W]] = []
-
-        def warn(rule: str, at: str, message: str) -> None:
-            violation = Violation(Kind.LIFECYCLE, rule, message, at, level=Level.WARNING)
-            found.append(Finding(violation, where, run_id))
-
-        named = _kind(kind)
-        if not run.events and kind != START:
-            warn(START_FIRST, self._type_at, f"run {run_id} begins with {named}, not {START}")
-        repeat = run._digests.get(trace.digest) if trace.digest is not None else None
-        if kind == START and run.start is not None:
-            warn(
-                START_ONCE,
-                self._type_at,
-                f"run {run_id}: a second {START}" + _again(run.start, repeat),
-            )
-        elif kind in _TERMINAL and run.end is not None:
-            warn(
-                TERMINAL_ONCE,
-                self._type_at,
-                f"run {run_id}: a second terminal event, {named} after "
-                f"{_kind(run.end.event_type)}" + _again(run.end, repeat),
-            )
+            if kind != START:
+                found = [
+                    self._warn(
+                        run,
+                        where,
+                        START_FIRST,
+                        self._type_at,
+                        f"run {run_id} begins with {_kind(kind)}, not {START}",
+                    )
+                ]
+        elif (kind == START and run.start is not None) or (
+            kind in _TERMINAL and run.end is not None
+        ):
+            found = [self._again(run, event, trace)]
         elif run.end is not None and kind not in _AFTER_END:
-            warn(
-                AFTER_TERMINAL,
-                self._type_at,
-                f"run {run_id}: {named} after the terminal {_kind(run.end.event_type)} at "
+            found = [self._warn(
+                run, where, AFTER_TERMINAL, self._type_at,
+                f"run {run_id}: {_kind(kind)} after the terminal {_kind(run.end.event_type)} at "
                 f"{run.end.where}; only {OTHER} may follow it",
-            )
-        moment = trace.instant
-        if moment is not None:
-            latest = run._latest
-            if latest is not None and moment < latest[0]:
-                warn(
-                    TIME_ORDER,
-                    self._time_at,
-                    f"run {run_id}: {self._time_at} {trace.event_time} goes back from "
-                    f"{latest[1].event_time} at {latest[1].where}",
-                )
-            else:
-                run._latest = (moment, event)
-        if trace.job is not None:
+            )]  # fmt: skip
+        latest = run.latest
+        if time is not None:
+            back = None if latest is None else _before(time, latest.event_time)
+            if back:
+                assert latest is not None
+                found = [*found, self._warn(
+                    run, where, TIME_ORDER, self._time_at,
+                    f"run {run_id}: {self._time_at} {time} goes back from "
+                    f"{latest.event_time} at {latest.where}",
+                )]  # fmt: skip
+            elif back is False or latest is None:
+                run.latest = event
+        job = trace.job
+        if job is not None and job != run.job:
             if run.job is None:
-                run.job = trace.job
-            elif trace.job != run.job:
-                warn(
-                    SAME_JOB,
-                    self._job_at,
-                    f"run {run_id} changes job from {'/'.join(run.job)} to {'/'.join(trace.job)}",
-                )
-        if kind == START and run.start is None:
-            run.start, run._began = event, moment
+                run.job = job
+            else:
+                found = [*found, self._warn(
+                    run, where, SAME_JOB, self._job_at,
+                    f"run {run_id} changes job from {'/'.join(run.job)} to {'/'.join(job)}",
+                )]  # fmt: skip
+        if kind == START:
+            if run.start is None:
+                run.start = event
         elif kind in _TERMINAL and run.end is None:
-            run.end, run._ended = event, moment
-        if trace.digest is not None:
-            run._digests.setdefault(trace.digest, event)
+            run.end = event
+        if trace.fingerprint is not None:
+            run.fingerprints.setdefault(trace.fingerprint, event)
         if trace.parent is not None and run.parent is None:
             run.parent, run.parent_job = trace.parent
             self._children.setdefault(run.parent, []).append(run_id)
         run.events.append(event)
-        run.findings.extend(found)
         return found
+
+    def _warn(self, run: Run[W], where: W, rule: str, at: str, message: str) -> Finding[W]:
+        violation = Violation(Kind.LIFECYCLE, rule, message, at, level=Level.WARNING)
+        finding = Finding(violation, where, run.id)
+        run.findings.append(finding)
+        return finding
+
+    def _again(self, run: Run[W], event: RunEvent[W], trace: Trace) -> Finding[W]:
+        """A second START, or a second terminal event: a retry when it repeats one."""
+        first = run.start if event.event_type == START else run.end
+        assert first is not None
+        repeat = None if trace.fingerprint is None else run.fingerprints.get(trace.fingerprint)
+        if repeat is not None:
+            how = f", a client retry: it repeats the one at {repeat.where} (time and size)"
+        else:
+            how = f" (the first at {first.where})"
+        if event.event_type == START:
+            rule, what = START_ONCE, f"a second {START}"
+        else:
+            rule = TERMINAL_ONCE
+            what = f"a second terminal event, {event.event_type} after {first.event_type}"
+        return self._warn(run, event.where, rule, self._type_at, f"run {run.id}: {what}{how}")
 
     def open_finding(self, run: Run[W]) -> Finding[W] | None:
         """The finding of a run still open at the end of the input, if it is open."""
@@ -235,10 +249,19 @@ class Runs(Generic[W]):
         }
 
 
-def _again(first: RunEvent[W], repeat: RunEvent[W] | None) -> str:
-    if repeat is not None:
-        return f", a client retry: its body repeats the one at {repeat.where}"
-    return f" (the first at {first.where})"
+def _before(time: str, latest: str | None) -> bool | None:
+    """Whether ``time`` comes before ``latest``; None when either is not a date-time."""
+    if latest is None:
+        return None
+    if (
+        len(time) == len(latest)
+        and time[10:11] == latest[10:11]
+        and (time[-1:] == latest[-1:] in ("Z", "z") or time[-6:] == latest[-6:])
+    ):
+        # The same layout and offset: the text's order is the time's, with no parsing.
+        return time < latest
+    one, other = instant(time), instant(latest)
+    return None if one is None or other is None else one < other
 
 
 def _kind(value: str | None) -> str:

@@ -1,10 +1,9 @@
 """What one event says that matters across events, read once and kept small.
 
-A :class:`Trace` is cheap to keep and to send between processes: the run's
+A :class:`Trace` is cheap to make, keep and send between processes: the run's
 fields (read where the contract's :class:`~lineage_contract.contract.Anatomy`
-says they are), the parent run, a digest of the body for START and terminal
-events (to tell a client's retry), and the datasets with their declared
-columns and column lineage.
+says they are), the parent run, a fingerprint of START and terminal events (to
+tell a client's retry), and the datasets with their schema and column lineage.
 
 The run fields come from the contract; the datasets, facets and their fields
 are OpenLineage's own vocabulary (the spec's ``inputs``/``outputs``,
@@ -14,26 +13,23 @@ facets), which no contract schema spells out.
 
 from __future__ import annotations
 
-import zlib
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import orjson
 
-from ..contract._anatomy import START, TERMINAL, Anatomy, Path, get
-from ..contract._formats import Instant, instant
+from ..contract._anatomy import START, TERMINAL, Anatomy, Path
 from ..contract._pointers import pointer
 
 INPUTS, OUTPUTS = "inputs", "outputs"
 NAMESPACE, NAME, FACETS = "namespace", "name", "facets"
 PARENT, SCHEMA, COLUMN_LINEAGE = "parent", "schema", "columnLineage"
-_FIELDS, _INPUT_FIELDS, _FIELD = "fields", "inputFields", "field"
-_DIGESTED = frozenset((START, *TERMINAL))
+FIELDS, _INPUT_FIELDS, _FIELD = "fields", "inputFields", "field"
+_FINGERPRINTED = frozenset((START, *TERMINAL))
 _MAX_NESTING = 8  # nested schema fields: deep enough for real structs, bounded for hostile ones
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
+class Column(NamedTuple):
     """One output column of a ``columnLineage`` facet and the input columns it comes from."""
 
     field: str
@@ -42,88 +38,125 @@ class Column:
     """``(namespace, name, field)`` of each input column."""
 
 
-@dataclass(frozen=True, slots=True)
-class DatasetTrace:
+class DatasetTrace(NamedTuple):
     namespace: str
     name: str
     pointer: str
     """Where the dataset is in its event (``/inputs/0``)."""
-    fields: frozenset[str] | None
-    """The columns its ``schema`` facet declares (nested ones as ``a.b``); None without one."""
+    schema: list[Any] | None
+    """The ``fields`` of its ``schema`` facet, as sent (read by :func:`declared` when needed)."""
     columns: tuple[Column, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Trace:
+class Trace(NamedTuple):
     run_id: str | None
     event_type: str | None
     event_time: str | None
-    instant: Instant | None
     job: tuple[str, ...] | None
     parent: tuple[str, tuple[str, ...] | None] | None
     """The parent run's id and job, from the ``parent`` run facet."""
-    digest: int | None
-    """CRC-32 of the body of a START or terminal event (equal bodies, equal digests)."""
+    fingerprint: tuple[str | None, int] | None
+    """Of a START or terminal event: its time and body size. A retry resends the same
+    bytes, so equal fingerprints in one run are taken for a retry; a hash of every body
+    would cost more than all the other checks across events together."""
     inputs: tuple[DatasetTrace, ...] = ()
     outputs: tuple[DatasetTrace, ...] = ()
 
 
+Getter = Callable[[Any], Any]
+
+
+def getter(path: Path | None) -> Getter:
+    """A function reading ``path`` from a parsed event (None where it is not there)."""
+    parts = tuple(path or ())
+    if len(parts) == 1:  # the usual depths, written out: this runs several times per event
+        (only,) = parts
+
+        def one(event: Any) -> Any:
+            return event.get(only) if type(event) is dict else None
+
+        return one
+    if len(parts) == 2:
+        outer, inner = parts
+
+        def two(event: Any) -> Any:
+            node = event.get(outer) if type(event) is dict else None
+            return node.get(inner) if type(node) is dict else None
+
+        return two
+
+    def deeper(event: Any) -> Any:
+        if not parts:
+            return None
+        node = event
+        for part in parts:
+            if type(node) is not dict:
+                return None
+            node = node.get(part)
+        return node
+
+    return deeper
+
+
 class Tracer:
-    """Reads :class:`Trace` s from events, with the field paths of one contract."""
+    """Reads :class:`Trace` s from parsed events, with the field paths of one contract."""
 
     def __init__(self, anatomy: Anatomy) -> None:
         self.anatomy = anatomy
         run_id = anatomy.run_id
-        self._facets: Path | None = (*run_id[:-1], FACETS, PARENT) if run_id else None
+        self._run_id = getter(run_id)
+        self._type = getter(anatomy.event_type)
+        self._time = getter(anatomy.event_time)
+        self._job = tuple(getter(path) for path in anatomy.job)
+        self._parent = getter((*run_id[:-1], FACETS, PARENT) if run_id else None)
+        # The parent facet holds a run and a job shaped like the event's own.
+        self._parent_run = getter(run_id)
 
     def trace(self, event: Any, body: bytes | None = None) -> Trace:
         """The trace of a parsed event; ``body`` is its bytes as sent, when known."""
-        anatomy = self.anatomy
-        run_id = _text(get(event, anatomy.run_id))
-        kind = _text(get(event, anatomy.event_type))
-        time = _text(get(event, anatomy.event_time))
-        digest = None
-        if kind in _DIGESTED:
-            data = body if body is not None else orjson.dumps(event, option=orjson.OPT_SORT_KEYS)
-            digest = zlib.crc32(data)
+        run_id, kind, time = self._run_id(event), self._type(event), self._time(event)
+        fingerprint = None
+        if kind in _FINGERPRINTED:
+            size = len(body if body is not None else orjson.dumps(event, option=_SORTED))
+            fingerprint = (_text(time), size)
         parent = None
-        facet = get(event, self._facets)
-        if type(facet) is dict:
-            parent_id = _text(get(facet, anatomy.run_id))
-            if parent_id is not None:
-                parent = (parent_id, _job(facet, anatomy.job))
-        inputs: tuple[DatasetTrace, ...] = ()
-        outputs: tuple[DatasetTrace, ...] = ()
+        facet = self._parent(event)
+        if facet is not None:
+            parent_id = self._parent_run(facet)
+            if type(parent_id) is str:
+                parent = (parent_id, self.job(facet))
+        inputs = outputs = _NONE
         if type(event) is dict:
-            inputs = _datasets(event.get(INPUTS), INPUTS)
-            outputs = _datasets(event.get(OUTPUTS), OUTPUTS)
+            if INPUTS in event:
+                inputs = _datasets(event[INPUTS], INPUTS)
+            if OUTPUTS in event:
+                outputs = _datasets(event[OUTPUTS], OUTPUTS)
         return Trace(
-            run_id,
-            kind,
-            time,
-            instant(time),
-            _job(event, anatomy.job),
-            parent,
-            digest,
-            inputs,
-            outputs,
-        )
+            _text(run_id), _text(kind), _text(time), self.job(event), parent, fingerprint,
+            inputs, outputs,
+        )  # fmt: skip
+
+    def job(self, holder: Any) -> tuple[str, ...] | None:
+        parts = []
+        for get in self._job:
+            part = get(holder)
+            if type(part) is not str:
+                return None
+            parts.append(part)
+        return tuple(parts) or None
+
+
+_SORTED = orjson.OPT_SORT_KEYS
+_NONE: tuple[DatasetTrace, ...] = ()
 
 
 def _text(value: Any) -> str | None:
     return value if type(value) is str else None
 
 
-def _job(holder: Any, paths: tuple[Path, ...]) -> tuple[str, ...] | None:
-    if not paths:
-        return None
-    parts = tuple(get(holder, path) for path in paths)
-    return parts if all(type(p) is str for p in parts) else None
-
-
 def _datasets(items: Any, side: str) -> tuple[DatasetTrace, ...]:
     if type(items) is not list:
-        return ()
+        return _NONE
     found = []
     for index, item in enumerate(items):
         if type(item) is not dict:
@@ -133,29 +166,35 @@ def _datasets(items: Any, side: str) -> tuple[DatasetTrace, ...]:
             continue
         at = f"/{side}/{index}"
         facets = item.get(FACETS)
-        fields = columns = None
+        schema = None
+        columns: tuple[Column, ...] = ()
         if type(facets) is dict:
-            schema = facets.get(SCHEMA)
-            if type(schema) is dict and type(schema.get(_FIELDS)) is list:
-                fields = frozenset(_names(schema[_FIELDS], "", 0))
+            facet = facets.get(SCHEMA)
+            if type(facet) is dict and type(facet.get(FIELDS)) is list:
+                schema = facet[FIELDS]
             lineage = facets.get(COLUMN_LINEAGE)
-            if type(lineage) is dict and type(lineage.get(_FIELDS)) is dict:
-                columns = _columns(lineage[_FIELDS], f"{at}/{FACETS}/{COLUMN_LINEAGE}/{_FIELDS}")
-        found.append(DatasetTrace(namespace, name, at, fields, columns or ()))
+            if type(lineage) is dict and type(lineage.get(FIELDS)) is dict:
+                columns = _columns(lineage[FIELDS], f"{at}/{FACETS}/{COLUMN_LINEAGE}/{FIELDS}")
+        found.append(DatasetTrace(namespace, name, at, schema, columns))
     return tuple(found)
 
 
-def _names(fields: list[Any], prefix: str, depth: int) -> list[str]:
-    names = []
+def declared(schema: list[Any]) -> set[str]:
+    """The column names a schema facet's ``fields`` declare, nested ones as ``a.b``."""
+    names: set[str] = set()
+    _names(schema, "", 0, names)
+    return names
+
+
+def _names(fields: list[Any], prefix: str, depth: int, names: set[str]) -> None:
     for field in fields:
         if type(field) is not dict or type(field.get(NAME)) is not str:
             continue
         name = prefix + field[NAME]
-        names.append(name)
-        inner = field.get(_FIELDS)
+        names.add(name)
+        inner = field.get(FIELDS)
         if type(inner) is list and depth < _MAX_NESTING:
-            names.extend(_names(inner, name + ".", depth + 1))
-    return names
+            _names(inner, name + ".", depth + 1, names)
 
 
 def _columns(fields: dict[str, Any], at: str) -> tuple[Column, ...]:
