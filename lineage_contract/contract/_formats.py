@@ -12,6 +12,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 FormatCheck = Callable[[Any], bool]
@@ -111,6 +113,34 @@ def is_date_time(value: Any) -> bool:
         return False
     year, month, day = (int(match.group(i)) for i in (1, 2, 3))
     return _valid_date(year, month, day) and _valid_time(match, 4)
+
+
+Instant = tuple[datetime, Decimal]
+"""A date-time as a comparable (whole second in UTC, fraction) pair, to the nanosecond."""
+
+
+def instant(value: Any) -> Instant | None:
+    """An RFC 3339 date-time as an :data:`Instant`; None for anything else.
+
+    The fraction is kept apart because ``datetime`` stops at microseconds and
+    OpenLineage producers send nanoseconds.
+    """
+    if not (isinstance(value, str) and is_date_time(value)):
+        return None
+    text = value.upper()
+    head, dot, rest = text.partition(".")
+    fraction = Decimal(0)
+    if dot:
+        digits = re.match(r"[0-9]+", rest)
+        assert digits is not None
+        fraction = Decimal("0." + digits.group())
+        text = head + rest[digits.end() :]
+    # A leap second compares as the last instant of its minute.
+    leap = text[17:19] == "60"
+    if leap:
+        text = text[:17] + "59" + text[19:]
+        fraction += 1
+    return datetime.fromisoformat(text).astimezone(UTC), fraction
 
 
 def is_date(value: Any) -> bool:

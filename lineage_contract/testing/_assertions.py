@@ -26,14 +26,13 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
 from ..contract._anatomy import MISSING as _MISSING
 from ..contract._anatomy import RUNNING, START, TERMINAL, get
 from ..contract._document import Contract
-from ..contract._formats import CHECKERS
+from ..contract._formats import CHECKERS, Instant
+from ..contract._formats import instant as as_instant
 from ..contract._pointers import pointer
 from ..validation._report import Report, table
 from ..validation._validator import Validator
@@ -432,26 +431,6 @@ def _describe_report(report: Report, contract: Contract) -> str:
 # -- run lifecycle ------------------------------------------------------------
 
 
-def _instant(value: Any) -> tuple[datetime, Decimal] | None:
-    """An RFC 3339 date-time as a comparable (second, fraction) pair, to the nanosecond."""
-    if not (isinstance(value, str) and CHECKERS["date-time"](value)):
-        return None
-    text = value.upper()
-    head, dot, rest = text.partition(".")
-    fraction = Decimal(0)
-    if dot:
-        digits = re.match(r"[0-9]+", rest)
-        assert digits is not None
-        fraction = Decimal("0." + digits.group())
-        text = head + rest[digits.end() :]
-    # A leap second compares as the last instant of its minute.
-    leap = text[17:19] == "60"
-    if leap:
-        text = text[:17] + "59" + text[19:]
-        fraction += 1
-    return datetime.fromisoformat(text).astimezone(UTC), fraction
-
-
 def assert_run_lifecycle(
     events: Sequence[Any], run_id: str, *, contract: Contract | None = None
 ) -> list[Any]:
@@ -498,10 +477,10 @@ def assert_run_lifecycle(
         if kind == RUNNING and (i > end or (starts and i < starts[0])):
             problems.append(f"#{i} {RUNNING} outside START..{'/'.join(TERMINAL)}")
     time_at = pointer(list(fields.event_time))
-    previous: tuple[int, tuple[datetime, Decimal]] | None = None
+    previous: tuple[int, Instant] | None = None
     for i, event in enumerate(run):
         value = get(event, fields.event_time)
-        instant = _instant(value)
+        instant = as_instant(value)
         if instant is None:
             problems.append(f"#{i} {time_at} is not an RFC 3339 date-time: {_render(value)}")
             continue
