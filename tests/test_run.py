@@ -58,7 +58,10 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
         # exits 0 all the same, the step does not.
         ("START@2024-05-01T12:00:00,COMPLETE", [], 1, "/eventTime  format"),
         ("START", [], 0, "1 open"),
-        ("START", ["--require-complete"], 1, "is open: no terminal event"),
+        ("START", ["--require-complete"], 1, "[open]"),
+        ("START", ["--fail-on", "warning"], 1, "[open]"),
+        ("START,COMPLETE,COMPLETE", [], 0, "[terminal-once]"),
+        ("START,COMPLETE,COMPLETE", ["--fail-on", "warning"], 1, "[terminal-once]"),
         ("START,COMPLETE,exit3", [], 3, "command exited 3"),
     ],
 )

@@ -999,3 +999,20 @@ def _status_or_none(server: MockServer) -> int | None:
         return post(server)
     except (ConnectionError, http.client.HTTPException):
         return None
+
+
+def test_runs_and_graph_over_http(app: MockApp, client: Client) -> None:
+    inputs = [{"namespace": "postgres://db:5432", "name": "public.orders"}]
+    for kind in ("START", "COMPLETE"):
+        event = {**PARSED, "eventType": kind, "inputs": inputs, "outputs": []}
+        assert client.post(PATH, headers=JSON, data=orjson.dumps(event)).status_code == 200
+    client.post(PATH, headers=JSON, data=INVALID)  # refused: not part of the lineage
+    (run,) = orjson.loads(client.get("/_lineage/runs").get_data())
+    assert (run["id"], run["job"], run["state"]) == (RUN_ID, JOB, "complete")
+    assert [e["type"] for e in run["events"]] == ["START", "COMPLETE"]
+    for query, count in [("state=complete", 1), ("state=open", 0), (f"job={JOB}", 1)]:
+        assert len(orjson.loads(client.get(f"/_lineage/runs?{query}").get_data())) == count
+    graph = orjson.loads(client.get("/_lineage/graph").get_data())
+    kinds = sorted(node["kind"] for node in graph["nodes"])
+    assert kinds == ["dataset", "job"] and len(graph["edges"]) == 1
+    assert client.get("/_lineage/runs?colour=red").status_code == 400

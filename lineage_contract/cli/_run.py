@@ -6,9 +6,12 @@ environment points every OpenLineage client at it (see
 through and signals sent to this process are forwarded to it. Once it exits,
 late events get ``--settle`` seconds, then a summary says what arrived.
 
+Runs and the lineage graph are checked across events (:mod:`lineage_contract.lineage`):
+their findings are warnings, a run left open among them.
+
 Exit status: the command's own when it failed; else 1 when an event broke the
-contract, when warnings count (``--fail-on warning``) or when a run is still
-open and ``--require-complete`` was given; else 0. 2 is a usage error.
+contract, when warnings count (``--fail-on warning``: an open run is one only
+there, or with ``--require-complete``); else 0. 2 is a usage error.
 """
 
 from __future__ import annotations
@@ -163,59 +166,47 @@ def _output(path: str | None, *, json_format: bool) -> Iterator[TextIO]:
 
 
 @dataclass
-class RunState:
-    run_id: str
-    job: str | None
-    events: int = 0
-    terminal: bool = False
-
-    @property
-    def state(self) -> str:
-        return "complete" if self.terminal else "open"
-
-
-@dataclass
 class Summary:
-    """What the command sent: counts, runs and every finding."""
+    """What the command sent: counts, runs (from :class:`~lineage_contract.lineage.Lineage`)
+    and every finding, per request and across events."""
 
     events: int = 0
     valid: int = 0
     invalid: int = 0
     warned: int = 0
-    runs: dict[str, RunState] = field(default_factory=dict)
+    runs: list[dict[str, Any]] = field(default_factory=list)
     findings: list[tuple[int, str, Any]] = field(default_factory=list)
-    """(record id, request line, violation)."""
+    """(record id, request line, violation): what each request broke."""
+    across: list[Any] = field(default_factory=list)
+    """Findings across events (:class:`~lineage_contract.lineage.Finding`, at record ids)."""
 
     @classmethod
     def of(cls, records: Sequence[Any], contract: Any) -> Summary:
-        from ..contract import TERMINAL, get
+        from ..lineage import Lineage
 
-        anatomy = contract.anatomy
+        lineage: Lineage[int] = Lineage(contract)
         summary = cls()
         for record in records:
             summary.events += 1
-            if record.valid:
-                summary.valid += 1
-            else:
-                summary.invalid += 1
-            if any(v.level.value == "warning" for v in record.violations):
-                summary.warned += 1
+            summary.valid += record.valid
+            summary.invalid += not record.valid
+            summary.warned += record.warned
             for violation in record.violations:
                 summary.findings.append((record.id, f"{record.method} {record.path}", violation))
-            if not record.parsed or record.run_id is None:
-                continue
-            state = summary.runs.setdefault(record.run_id, RunState(record.run_id, record.job))
-            state.events += 1
-            if get(record.event, anatomy.event_type) in TERMINAL:
-                state.terminal = True
+            if record.parsed and record.valid:
+                lineage.add(record.event, record.id, body=record.body)
+        summary.across = lineage.findings(ended=True)
+        summary.runs = lineage.runs.to_list(ended=True)
         return summary
 
     @property
-    def open_runs(self) -> list[RunState]:
-        return [r for r in self.runs.values() if not r.terminal]
+    def open_runs(self) -> list[dict[str, Any]]:
+        return [r for r in self.runs if r["state"] == "open"]
 
     def exit_code(self, *, fail_on: str, require_complete: bool) -> int:
-        if self.invalid or (fail_on == "warning" and self.warned):
+        if self.invalid:
+            return 1
+        if fail_on == "warning" and (self.warned or self.across):
             return 1
         return 1 if require_complete and self.open_runs else 0
 
@@ -226,7 +217,8 @@ class Summary:
         lines = [
             f"{PROG} run: command exited {status}; {self.events} event(s): {self.valid} valid, "
             f"{self.invalid} invalid, {self.warned} with warnings; {len(self.runs)} run(s): "
-            f"{complete} complete, {len(self.open_runs)} open"
+            f"{complete} complete, {len(self.open_runs)} open; "
+            f"{len(self.across)} finding(s) across events"
         ]
         by_record: dict[int, list[Any]] = {}
         requests: dict[int, str] = {}
@@ -236,9 +228,8 @@ class Summary:
         for record_id, violations in by_record.items():
             lines.append(f"  request #{record_id} {requests[record_id]}")
             lines.extend(table(violations, indent="    "))
-        lines.extend(
-            f"  run {r.run_id} ({r.job}) is open: no terminal event" for r in self.open_runs
-        )
+        for finding in self.across:
+            lines.append(f"  request #{finding.where}: {finding.violation}")
         return "\n".join(lines) + "\n"
 
     def to_dict(self, status: int) -> dict[str, Any]:
@@ -248,14 +239,12 @@ class Summary:
             "valid": self.valid,
             "invalid": self.invalid,
             "warnings": self.warned,
-            "runs": [
-                {"runId": r.run_id, "job": r.job, "state": r.state, "events": r.events}
-                for r in self.runs.values()
-            ],
+            "runs": self.runs,
             "findings": [
                 {"record": record_id, "request": request, **violation.to_dict()}
                 for record_id, request, violation in self.findings
             ],
+            "across": [finding.to_dict() for finding in self.across],
         }
 
 

@@ -79,6 +79,8 @@ from ._problems import Answers, MethodNotAllowed, Problem, Unauthorized, problem
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
+    from ..lineage import Lineage
+
 __all__ = ["ADMIN_PREFIX", "MockApp", "create_app"]
 
 ADMIN_PREFIX = "/_lineage/"
@@ -375,6 +377,38 @@ class MockApp:
         self.journal.clear()
         return Response(status=204)
 
+    def lineage(self) -> Lineage[int]:
+        """Runs and the lineage graph of the valid events recorded, in arrival order.
+
+        Built from the journal on each call, so that every worker process sees
+        what the others recorded.
+        """
+        from ..lineage import Lineage
+
+        found: Lineage[int] = Lineage(self.contract)
+        for record in self.journal.records(valid=True):
+            if record.parsed:
+                found.add(record.event, record.id, body=record.body)
+        return found
+
+    def _get_runs(self, request: Request) -> Response:
+        query = _Query(request, ("job", "state"))
+        job, state = query.text("job"), query.text("state")
+        runs = [
+            run
+            for run in self.lineage().runs.to_list()
+            if (job is None or run["job"] == job or str(run["job"]).endswith("/" + job))
+            and (state is None or run["state"] == state)
+        ]
+        return _json_response(orjson.dumps(runs))
+
+    def _get_graph(self, request: Request) -> Response:
+        _Query(request, ())
+        lineage = self.lineage()
+        graph = lineage.graph.to_dict()
+        graph["findings"] = [f.to_dict() for f in lineage.findings()]
+        return _json_response(orjson.dumps(graph))
+
     def _get_healthz(self, request: Request) -> Response:
         return _json_response(
             orjson.dumps(
@@ -447,6 +481,8 @@ class MockApp:
 _ADMIN_ROUTES: dict[str, dict[str, str]] = {
     "/events": {"GET": "_get_events", "HEAD": "_get_events", "DELETE": "_delete_events"},
     "/healthz": {"GET": "_get_healthz", "HEAD": "_get_healthz"},
+    "/runs": {"GET": "_get_runs", "HEAD": "_get_runs"},
+    "/graph": {"GET": "_get_graph", "HEAD": "_get_graph"},
     "/faults": {
         "GET": "_get_faults",
         "HEAD": "_get_faults",
