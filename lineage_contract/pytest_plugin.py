@@ -42,7 +42,7 @@ import secrets
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,7 +91,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(allow_invalid=False, fail_on=None): allow_invalid=True lets the test send "
-        "requests that break the lineage contract without failing at teardown; "
+        "requests that break the lineage contract, or runs whose lifecycle breaks for good, "
+        "without failing at teardown; "
         "fail_on='warning' fails it on warnings too ('error' only on errors)",
     )
 
@@ -331,7 +332,59 @@ class LineageServer:
         __tracebackhide__ = True
         return assert_run_lifecycle(self.events, run_id, contract=self.contract)
 
+    @property
+    def runs(self) -> list[dict[str, Any]]:
+        """Each run of the accepted events: state, duration, parent, events, findings."""
+        return self.server.app.lineage().runs.to_list()
+
+    @property
+    def graph(self) -> dict[str, Any]:
+        """The lineage graph the accepted events draw: ``nodes``, ``edges``, ``columns``."""
+        return self.server.app.lineage().graph.to_dict()
+
+    def assert_lineage(
+        self,
+        *,
+        job: str,
+        inputs: Sequence[str] = (),
+        outputs: Sequence[str] = (),
+    ) -> None:
+        """Fail unless job ``job`` (``namespace/name`` or a bare name) reads at least
+        ``inputs`` and writes at least ``outputs`` (datasets as ``namespace/name``)."""
+        __tracebackhide__ = True
+        graph = self.graph
+        nodes = {n["id"]: n for n in graph["nodes"]}
+
+        def label(node_id: str) -> str:
+            return f"{nodes[node_id]['namespace']}/{nodes[node_id]['name']}"
+
+        jobs = [i for i, n in nodes.items() if n["kind"] == "job" and job in (label(i), n["name"])]
+        if not jobs:
+            seen = sorted(label(i) for i, n in nodes.items() if n["kind"] == "job")
+            raise AssertionError(f"no job {job!r} in the lineage; jobs seen: {seen}")
+        edges = graph["edges"]
+        read = sorted(label(e["source"]) for e in edges if e["target"] == jobs[0])
+        written = sorted(label(e["target"]) for e in edges if e["source"] == jobs[0])
+        lines = [
+            f"  {what}: expected at least {list(wanted)}, got {got} (missing {missing})"
+            for what, wanted, got in (("inputs", inputs, read), ("outputs", outputs, written))
+            if (missing := [d for d in wanted if d not in got])
+        ]
+        if lines:
+            raise AssertionError(f"job {label(jobs[0])} in the lineage:\n" + "\n".join(lines))
+
     # -- strict mode --
+
+    def settled_lifecycle_findings(self) -> list[Any]:
+        """Lifecycle findings of the accepted events that no later event can make right
+        (a second terminal event, events after it, time going back...); an open run is not."""
+        from .validation import Kind
+
+        return [
+            f
+            for f in self.server.app.lineage().findings()
+            if f.final and f.violation.kind is Kind.LIFECYCLE
+        ]
 
     def unread_violations(self, *, fail_on: str = "error") -> list[Record]:
         """Requests that broke the contract (or, with ``fail_on="warning"``, that have
@@ -417,6 +470,14 @@ def lineage_server(
     unread = handle.unread_violations(fail_on=fail_on)
     if unread:
         pytest.fail(describe_violations(unread, handle.contract), pytrace=False)
+    settled = handle.settled_lifecycle_findings()
+    if settled:
+        lines = [
+            "lineage_server's runs broke their lifecycle in ways no later event can mend:",
+            *(f"  request #{f.where}: {f.violation}" for f in settled),
+            f"Mark the test @pytest.mark.{MARKER}(allow_invalid=True) if that is intended.",
+        ]
+        pytest.fail("\n".join(lines), pytrace=False)
 
 
 @pytest.fixture(scope="session")

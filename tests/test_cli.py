@@ -37,15 +37,23 @@ def compact(event: Any) -> str:
     return json.dumps(event, separators=(",", ":"))
 
 
+def per_event(argv: tuple[str, ...]) -> list[str]:
+    """``validate`` with only its per-event checks, which these tests pin to the letter
+    (the checks across events have tests of their own, below)."""
+    if argv[:1] == ("validate",) and not any(a.endswith("lineage") for a in argv):
+        return ["validate", "--no-lineage", *argv[1:]]
+    return list(argv)
+
+
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(list(argv))
+    code = cli.main(per_event(argv))
     out, err = capsys.readouterr()
     return code, out, err
 
 
 def run_module(*argv: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "lineage_contract", *argv],
+        [sys.executable, "-m", "lineage_contract", *per_event(argv)],
         input=stdin,
         capture_output=True,
         timeout=60,
@@ -342,6 +350,7 @@ def test_format_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None
         "valid": 2,
         "invalid": 2,
         "warnings": 0,
+        "across": 0,
         "unreadable": 0,
     }
     jsonl, broken, ok = document["files"]
@@ -641,3 +650,50 @@ def test_an_error_naming_a_hostile_path_is_one_clean_line(
     assert status == 2
     assert "\x1b" not in one_clean_line(err)
     assert "\\x1b[2J" in err
+
+
+# -- across events ------------------------------------------------------------------
+
+
+def _step(kind: str, run_id: str, time: str) -> str:
+    return compact({**VALID, "eventType": kind, "eventTime": time, "run": {"runId": run_id}})
+
+
+GOOD = "3f5e83fa-3480-44ff-99c5-ff943904e5e8"
+LATE = "0d6f3ab1-5b3c-4a2e-9f61-1c2d3e4f5a6b"
+
+
+@pytest.mark.parametrize(
+    ("lines", "findings"),
+    [
+        # (line, keyword) of each finding across events
+        ([("START", GOOD, "T12"), ("COMPLETE", GOOD, "T13")], []),
+        ([("COMPLETE", LATE, "T12")], [(1, "start-first")]),
+        ([("START", LATE, "T12")], [(1, "open")]),
+        ([("START", LATE, "T13"), ("COMPLETE", LATE, "T12")], [(2, "time-order")]),
+        (
+            [("START", LATE, "T12"), ("COMPLETE", LATE, "T13"), ("COMPLETE", LATE, "T14")],
+            [(3, "terminal-once")],
+        ),
+    ],
+)
+def test_validate_checks_the_events_together(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    lines: list[tuple[str, str, str]],
+    findings: list[tuple[int, str]],
+) -> None:
+    path = tmp_path / "runs.jsonl"
+    path.write_text("".join(_step(k, r, f"2024-05-01{t}:00:00Z") + "\n" for k, r, t in lines))
+    code, out, _ = run(capsys, "validate", "--lineage", "-f", "json", str(path))
+    document = json.loads(out)
+    got = [(f["line"], f["keyword"]) for f in document["across"]]
+    assert got == findings
+    assert all(f["level"] == "warning" and f["file"] == str(path) for f in document["across"])
+    assert code == 0  # warnings: the contract holds
+    assert document["summary"]["across"] == len(findings)
+    assert {r["id"] for r in document["runs"]} == {r for _, r, _ in lines}
+    strict, text, _ = run(capsys, "validate", "--lineage", "--fail-on", "warning", str(path))
+    assert strict == (1 if findings else 0)
+    for line, keyword in findings:
+        assert f"{path}:{line}: warning: " in text and f"[{keyword}]" in text

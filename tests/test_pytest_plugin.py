@@ -13,6 +13,8 @@ import pytest
 from lineage_contract import Contract
 from lineage_contract.pytest_plugin import LineageServer
 
+ROOT_DIR = Path(__file__).resolve().parents[1]
+
 EVENT = """
 import uuid
 
@@ -378,8 +380,10 @@ def test_a_property_test_posting_generated_events(pytester: pytest.Pytester) -> 
 
         @settings(max_examples=5, deadline=None,
                   suppress_health_check=[HealthCheck.function_scoped_fixture])
-        @given(event=valid_events())
+        # A START: a run that begins otherwise breaks its lifecycle for good.
+        @given(event=valid_events(event_type="START"))
         def test_accepted(lineage_server, event):
+            lineage_server.clear()  # examples may draw the same run twice
             assert lineage_server.post(event)[0] == 200
 
         def test_all_were_received(lineage_server):
@@ -479,3 +483,67 @@ def test_warnings_fail_a_test_only_when_asked(
     result.assert_outcomes(passed=1, errors=int(outcome == "errors"))
     if outcome == "errors":
         result.stdout.fnmatch_lines(["*/x*type*not a number*"])
+
+
+def test_runs_graph_and_assert_lineage(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_it="""
+        import json, pathlib, pytest
+
+        EVENT = json.loads(pathlib.Path("EVENT_PATH").read_text())
+
+        def send(server, kind):
+            event = {**EVENT, "eventType": kind,
+                     "inputs": [{"namespace": "postgres://db:5432", "name": "public.orders"}],
+                     "outputs": [{"namespace": "s3://lake", "name": "orders"}]}
+            assert server.post(event)[0] == 200
+
+        def test_it(lineage_server):
+            send(lineage_server, "START")
+            send(lineage_server, "COMPLETE")
+            (run,) = lineage_server.runs
+            assert run["state"] == "complete"
+            assert len(lineage_server.graph["edges"]) == 2
+            lineage_server.assert_lineage(
+                job="daily_orders", inputs=["postgres://db:5432/public.orders"],
+                outputs=["s3://lake/orders"],
+            )
+            with pytest.raises(AssertionError, match="missing .'s3://lake/other'"):
+                lineage_server.assert_lineage(job="daily_orders", outputs=["s3://lake/other"])
+            with pytest.raises(AssertionError, match="no job 'nope'"):
+                lineage_server.assert_lineage(job="nope")
+        """.replace("EVENT_PATH", str(ROOT_DIR / "fixtures" / "valid" / "start.json"))
+    )
+    pytester.runpytest_inprocess().assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("kinds", "marker", "outcome"),
+    [
+        (["START", "COMPLETE"], "", "passed"),
+        (["START"], "", "passed"),  # open: its end may still come
+        (["START", "COMPLETE", "COMPLETE"], "", "errors"),  # a second terminal event
+        (["COMPLETE"], "", "errors"),  # no START
+        (["COMPLETE"], "@pytest.mark.lineage(allow_invalid=True)", "passed"),
+    ],
+)
+def test_a_lifecycle_broken_for_good_fails_at_teardown(
+    pytester: pytest.Pytester, kinds: list[str], marker: str, outcome: str
+) -> None:
+    start = str(ROOT_DIR / "fixtures" / "valid" / "start.json")
+    pytester.makepyfile(
+        test_it=f"""
+        import json, pathlib, pytest
+
+        EVENT = json.loads(pathlib.Path({start!r}).read_text())
+
+        {marker}
+        def test_it(lineage_server):
+            for kind in {kinds!r}:
+                assert lineage_server.post({{**EVENT, "eventType": kind}})[0] == 200
+        """
+    )
+    result = pytester.runpytest_inprocess()
+    result.assert_outcomes(passed=1, errors=int(outcome == "errors"))
+    if outcome == "errors":
+        result.stdout.fnmatch_lines(["*no later event can mend*"])

@@ -127,6 +127,7 @@ def test_json_report_parses_and_counts() -> None:
         "valid": 1,
         "invalid": 3,
         "warnings": 0,
+        "across": 0,
         "unreadable": 1,
     }
     a, b, c = document["files"]

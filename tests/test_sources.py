@@ -613,7 +613,15 @@ def bounded(*argv: str, timeout: float = 30) -> subprocess.CompletedProcess[str]
 
 
 def validate_bounded(*argv: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return bounded("-m", "lineage_contract", "validate", "--no-progress", *argv, timeout=timeout)
+    return bounded(
+        "-m",
+        "lineage_contract",
+        "validate",
+        "--no-progress",
+        "--no-lineage",
+        *argv,
+        timeout=timeout,
+    )
 
 
 def test_judge_refuses_a_device() -> None:
@@ -703,7 +711,15 @@ def test_a_named_pipe_given_by_name_is_read_as_a_stream(tmp_path: Path) -> None:
     pipe = tmp_path / "pipe"
     os.mkfifo(pipe)
     process = subprocess.Popen(
-        [sys.executable, "-m", "lineage_contract", "validate", "--no-progress", str(pipe)],
+        [
+            sys.executable,
+            "-m",
+            "lineage_contract",
+            "validate",
+            "--no-progress",
+            "--no-lineage",
+            str(pipe),
+        ],
         stdout=subprocess.PIPE,
         text=True,
         preexec_fn=_limit_memory,
@@ -713,3 +729,25 @@ def test_a_named_pipe_given_by_name_is_read_as_a_stream(tmp_path: Path) -> None:
     out, _ = process.communicate(timeout=30)
     assert process.returncode == 1
     assert out.splitlines()[-1] == "2 events, 1 valid, 1 invalid in 1 file"
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_traces_for_the_checks_across_events_come_back_in_order(
+    validator: Validator, tmp_path: Path, jobs: int
+) -> None:
+    from lineage_contract.lineage import Lineage
+
+    ids = [f"0190d3a4-6c1e-7b8a-9f3d-{i:012x}" for i in range(60)]
+    path = tmp_path / "many.jsonl"
+    path.write_text(
+        "".join(json.dumps({**VALID, "run": {"runId": r}}) + "\n" for r in ids) + "not json\n"
+    )
+    source = expand([str(path)])[0]
+    with Judge(validator, jobs=jobs, parallel_min_bytes=1, chunk_bytes=2_000, trace=True) as judge:
+        outcomes = list(judge.outcomes(source))
+    lineage: Lineage[int] = Lineage(validator.contract)
+    for outcome in outcomes:
+        if outcome.trace is not None:
+            lineage.add_trace(outcome.trace, outcome.index)
+    assert [o.trace is not None for o in outcomes] == [True] * 60 + [False]
+    assert [r["id"] for r in lineage.runs.to_list()] == ids

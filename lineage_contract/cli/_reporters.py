@@ -32,6 +32,8 @@ class Summary:
     unreadable: int = 0
     warned: int = 0
     """Events with warnings."""
+    across: int = 0
+    """Findings across events (run lifecycles, the graph, naming): warnings."""
     fail_on: str = "error"
     """``warning``: an event with warnings fails too."""
 
@@ -48,7 +50,8 @@ class Summary:
         """0 nothing failing, 1 some event failing (see ``fail_on``), 2 an unreadable input."""
         if self.unreadable:
             return 2
-        return 1 if self.invalid or (self.fail_on == "warning" and self.warned) else 0
+        warned = self.warned or self.across
+        return 1 if self.invalid or (self.fail_on == "warning" and warned) else 0
 
     def line(self) -> str:
         files = _plural(self.files, "file")
@@ -58,6 +61,8 @@ class Summary:
         )
         if self.warned:
             text += f", {self.warned:,} with warnings"
+        if self.across:
+            text += f", {_plural(self.across, 'finding')} across events"
         if self.unreadable:
             text += f", {self.unreadable:,} unreadable"
         return text
@@ -69,6 +74,7 @@ class Summary:
             "valid": self.valid,
             "invalid": self.invalid,
             "warnings": self.warned,
+            "across": self.across,
             "unreadable": self.unreadable,
         }
 
@@ -114,6 +120,12 @@ class Reporter:
 
     def end(self, source: str) -> None:
         """A file is done."""
+
+    def across(self, findings: list[Outcome], runs: list[dict[str, Any]]) -> None:
+        """Every file is read: the findings across events, each placed at its event
+        (an outcome of one problem), and the runs the events made."""
+        for finding in findings:
+            self.outcome(finding)
 
     def finish(self, summary: Summary) -> None:
         """Every file is done."""
@@ -203,6 +215,11 @@ class _Collecting(Reporter):
     def __init__(self, out: TextIO, *, quiet: int = 0, fail_on: str = "error") -> None:
         super().__init__(out, quiet=quiet, fail_on=fail_on)
         self.files: list[_FileResult] = []
+        self.findings: list[Outcome] = []
+        self.runs: list[dict[str, Any]] = []
+
+    def across(self, findings: list[Outcome], runs: list[dict[str, Any]]) -> None:
+        self.findings, self.runs = findings, runs
 
     def begin(self, source: str) -> None:
         self.files.append(_FileResult(source))
@@ -236,6 +253,18 @@ class JsonReporter(_Collecting):
             "valid": summary.exit_code == 0,
             "summary": summary.to_dict(),
             "files": [self._file(f) for f in self.files],
+            "across": [
+                {
+                    "file": o.source,
+                    "index": o.index,
+                    **p.violation.to_dict(),
+                    "line": p.line,
+                    "column": p.column,
+                }
+                for o in self.findings
+                for p in o.problems
+            ],
+            "runs": self.runs,
         }
         self.out.write(json_printable(json.dumps(document, ensure_ascii=False, indent=2)))
         self.out.write("\n")
@@ -267,6 +296,9 @@ class JsonReporter(_Collecting):
         return data
 
 
+ACROSS_SUITE = "across events"
+
+
 class JUnitReporter(_Collecting):
     """JUnit XML: a test suite per file, a test case per event, a failure per invalid one."""
 
@@ -277,6 +309,15 @@ class JUnitReporter(_Collecting):
         self._cases: list[ET.Element] = []
         self._suites: list[ET.Element] = []
         self._open = False
+
+    def across(self, findings: list[Outcome], runs: list[dict[str, Any]]) -> None:
+        """A test suite of its own: a test case per finding across events."""
+        if not findings:
+            return
+        self.begin(ACROSS_SUITE)
+        for finding in findings:
+            self.outcome(finding)
+        self.end(ACROSS_SUITE)
 
     def begin(self, source: str) -> None:
         self._close_suite()

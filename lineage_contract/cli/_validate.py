@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TextIO
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TextIO
 
+from ..errors import ContractError
+from ..files import Outcome, Placed
+from ..validation import Violation
 from ..validation._validator import DEFAULT_MAX_BODY as MAX_EVENT_BYTES
 from ._errors import PROG, fail, one_line
 from ._options import whole_number
+
+if TYPE_CHECKING:
+    from ..contract import Contract
+    from ..lineage import Lineage
 
 FORMATS = ("text", "json", "junit", "github")
 
@@ -20,7 +28,9 @@ _DESCRIPTION = (
     "  *.gz            any of the above, gzipped\n"
     "  DIRECTORY       every such file under it, in sorted order (regular files only)\n"
     "  -               standard input (JSON or JSON Lines, gzipped or not)\n\n"
-    "Each violation is shown as file:line:col, its JSON pointer and a message.\n"
+    "Each violation is shown as file:line:col, its JSON pointer and a message; the\n"
+    "findings across events (runs, graph, naming) come after, at the event that broke\n"
+    "the rule.\n"
     "An event (a line, a JSON value, a whole YAML file) over --max-event-bytes is\n"
     "an invalid one, and is not read whole.\n"
     "Exit status: 0 all valid, 1 some invalid (or with warnings, under --fail-on warning),\n"
@@ -51,6 +61,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default="error",
         help="what makes an event fail: an error (a broken contract, the default) or also "
         "a warning (a broken OpenLineage specification)",
+    )
+    parser.add_argument(
+        "--lineage",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="check the events together too: run lifecycles, the lineage graph, dataset "
+        "naming (warnings; default: on)",
     )
     parser.add_argument(
         "-q",
@@ -85,7 +102,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..contract._document import Contract
-    from ..errors import ContractError
     from ..files._sources import InputError, Judge, expand
     from ..validation._validator import Validator
     from ._reporters import REPORTERS, ProgressLine, Summary
@@ -114,8 +130,13 @@ def run(args: argparse.Namespace) -> int:
         progress = ProgressLine(sys.stderr, total)
     summary = Summary(fail_on=args.fail_on)
     try:
+        lineage = _lineage(validator.contract) if args.lineage else None
         with Judge(
-            validator, spec=args.spec, jobs=args.jobs, max_event_bytes=args.max_event_bytes
+            validator,
+            spec=args.spec,
+            jobs=args.jobs,
+            max_event_bytes=args.max_event_bytes,
+            trace=lineage is not None,
         ) as judge:
             for source in sources:
                 summary.files += 1
@@ -126,6 +147,8 @@ def run(args: argparse.Namespace) -> int:
                     for outcome in judge.outcomes(source, progress):
                         summary.add(outcome)
                         reporter.outcome(outcome)
+                        if lineage is not None and outcome.trace is not None:
+                            lineage.add_trace(outcome.trace, _Where.of(outcome))
                 except InputError as exc:
                     summary.unreadable += 1
                     if progress is not None:
@@ -135,11 +158,46 @@ def run(args: argparse.Namespace) -> int:
                 reporter.end(source.name)
         if progress is not None:
             progress.close()
+        if lineage is not None:
+            across = [f.where.placed(f.violation) for f in lineage.findings(ended=True)]
+            summary.across += len(across)
+            reporter.across(across, lineage.runs.to_list(ended=True))
         reporter.finish(summary)
     finally:
         if out is not sys.stdout:
             out.close()
     return summary.exit_code
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """Where an event is, for a finding across events placed at it."""
+
+    source: str
+    index: int
+    line: int | None
+    column: int | None
+
+    @classmethod
+    def of(cls, outcome: Outcome) -> _Where:
+        return cls(outcome.source, outcome.index, outcome.line, outcome.column)
+
+    def placed(self, violation: Violation) -> Outcome:
+        problem = Placed(violation, self.line, self.column)
+        return Outcome(self.source, self.index, self.line, self.column, (problem,))
+
+    def __str__(self) -> str:
+        return ":".join(str(p) for p in (self.source, self.line, self.column) if p is not None)
+
+
+def _lineage(contract: Contract) -> Lineage[_Where] | None:
+    """The checks across events, where the contract says how to follow a run."""
+    from ..lineage import Lineage
+
+    try:
+        return Lineage(contract)
+    except ContractError:
+        return None
 
 
 def _skipped(name: str, reason: str) -> None:

@@ -16,7 +16,7 @@ from typing import IO
 from ..validation._report import Kind, Violation
 from ..validation._validator import Validator
 from ._locate import json_offset
-from ._outcome import Outcome, Placed, empty_file
+from ._outcome import Outcome, Placed, Tracing, empty_file
 
 BLOCK_BYTES = 1024 * 1024
 
@@ -110,6 +110,7 @@ def judge_lines(
     *,
     whole: bool = True,
     tick: Callable[[], None] | None = None,
+    trace: Tracing | None = None,
 ) -> Iterator[Outcome]:
     """JSON Lines: each non-blank line is one event, checked straight from its bytes.
 
@@ -121,9 +122,12 @@ def judge_lines(
         if raw is None:
             yield _too_long(name, index, lineno, lines.limit)
         else:
-            violations = check(raw).violations
+            report = check(raw)
+            violations = report.violations
             if violations:
                 yield _placed_line(name, index, lineno, raw, violations)
+            elif trace is not None:
+                yield Outcome(name, index, lineno, trace=trace(report.event, raw))
             else:
                 yield Outcome(name, index, lineno)
         index += 1

@@ -20,7 +20,7 @@ import orjson
 from ..validation._report import Kind, Violation
 from ..validation._validator import Validator
 from ._locate import json_offset, line_col
-from ._outcome import Outcome, Placed, empty_file, json_violation, judge_value
+from ._outcome import Outcome, Placed, Tracing, empty_file, json_violation, judge_value
 
 READ_BYTES = 1024 * 1024
 
@@ -138,6 +138,7 @@ def judge_json(
     limit: int,
     sequence: bool = False,
     tick: Callable[[], None] | None = None,
+    trace: Tracing | None = None,
 ) -> Iterator[Outcome]:
     """A JSON document: one event, or an array whose elements are the events.
 
@@ -194,7 +195,7 @@ def judge_json(
                     at += 1
                     continue
             at = text.drop_before(at)
-            outcome, end = _decode_event(validator, name, index, text, at, limit)
+            outcome, end = _decode_event(validator, name, index, text, at, limit, trace)
             yield outcome
             if end is None:
                 return
@@ -209,7 +210,13 @@ def judge_json(
 
 
 def _decode_event(
-    validator: Validator, name: str, index: int, text: _Text, at: int, limit: int
+    validator: Validator,
+    name: str,
+    index: int,
+    text: _Text,
+    at: int,
+    limit: int,
+    trace: Tracing | None = None,
 ) -> tuple[Outcome, int | None]:
     """The outcome of the event at ``at`` and where it ends; None where reading must stop."""
     want = READ_BYTES
@@ -247,7 +254,8 @@ def _decode_event(
     line, column = text.position(at)
     violations = judge_value(validator, value)
     if not violations:
-        return Outcome(name, index, line, column), end
+        traced = trace(value, None) if trace is not None else None
+        return Outcome(name, index, line, column, trace=traced), end
     body = buf[at:end]
     problems = tuple(
         Placed(v, *line_col(body, json_offset(body, v.pointer), line, column)) for v in violations

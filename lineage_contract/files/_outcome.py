@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..validation._report import Kind, Level, Violation
 from ..validation._validator import Validator
+
+Tracing = Callable[[Any, bytes | None], Any]
+"""Takes a valid event (parsed, and its bytes when known) for the checks across events;
+what it answers rides on the event's :class:`Outcome` (``trace``), from worker processes too."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +34,9 @@ class Outcome:
     """Where the event starts (1-based)."""
     column: int | None = None
     problems: tuple[Placed, ...] = ()
+    trace: Any = field(default=None, compare=False, repr=False)
+    """What the checks across events need of a valid event, when the reader was asked
+    (see :data:`Tracing`)."""
 
     @property
     def valid(self) -> bool:

@@ -12,12 +12,12 @@ import os
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from ..contract._document import Contract
 from ..validation._validator import Validator
 from ._json_lines import BLOCK_BYTES, Lines, judge_lines
-from ._outcome import Outcome
+from ._outcome import Outcome, Tracing
 
 
 def line_ranges(path: str, size: int, chunk: int) -> list[tuple[int, int]]:
@@ -54,14 +54,18 @@ class Part:
     events: int
     failed: tuple[Outcome, ...]
     valid_lines: array[int]
+    traces: tuple[Any, ...] = ()
+    """The valid events' traces, in order, when the worker traces."""
 
     def outcomes(self, name: str, line_base: int, index_base: int) -> Iterator[Outcome]:
         failed = {outcome.index: outcome for outcome in self.failed}
         valid = iter(self.valid_lines)
+        traces = iter(self.traces)
         for index in range(self.events):
             outcome = failed.get(index)
             if outcome is None:
-                yield Outcome(name, index_base + index, next(valid) + line_base)
+                line = next(valid) + line_base
+                yield Outcome(name, index_base + index, line, trace=next(traces, None))
             else:
                 yield _shifted(outcome, line_base, index_base)
 
@@ -80,11 +84,17 @@ def _shifted(outcome: Outcome, line_base: int, index_base: int) -> Outcome:
 
 
 _worker_validator: Validator | None = None
+_worker_trace: Tracing | None = None
 
 
-def start_worker(spec: str | None) -> None:
-    global _worker_validator
-    _worker_validator = Validator(Contract.load(spec))
+def start_worker(spec: str | None, tracing: bool = False) -> None:
+    global _worker_validator, _worker_trace
+    contract = Contract.load(spec)
+    _worker_validator = Validator(contract)
+    if tracing:
+        from ..lineage import Tracer
+
+        _worker_trace = Tracer(contract.anatomy).trace
 
 
 def judge_range(path: str, name: str, start: int, end: int, limit: int) -> Part:
@@ -92,18 +102,21 @@ def judge_range(path: str, name: str, start: int, end: int, limit: int) -> Part:
     validator = _worker_validator if _worker_validator is not None else Validator()
     failed: list[Outcome] = []
     valid_lines = array("q")
+    traces: list[Any] = []
     events = 0
     with open(path, "rb") as file:
         file.seek(start)
         lines = Lines(file, limit, end - start)
-        for outcome in judge_lines(validator, name, lines, whole=False):
+        for outcome in judge_lines(validator, name, lines, whole=False, trace=_worker_trace):
             events += 1
             if outcome.valid:
                 assert outcome.line is not None
                 valid_lines.append(outcome.line)
+                if _worker_trace is not None:
+                    traces.append(outcome.trace)
             else:
                 failed.append(outcome)
-    return Part(lines.count, events, tuple(failed), valid_lines)
+    return Part(lines.count, events, tuple(failed), valid_lines, tuple(traces))
 
 
 def cpu_count() -> int:

@@ -42,7 +42,7 @@ from ..validation._report import Kind, Violation
 from ..validation._validator import DEFAULT_MAX_BODY, Validator
 from ._json_lines import Lines, judge_lines
 from ._json_stream import READ_BYTES, judge_json
-from ._outcome import Outcome, Placed, empty_file
+from ._outcome import Outcome, Placed, Tracing, empty_file
 from ._parallel import cpu_count, judge_range, line_ranges, start_worker
 from ._yaml import judge_yaml
 
@@ -222,6 +222,8 @@ class Judge:
     ``jobs`` worker processes are used for a plain JSON Lines file of at least
     ``parallel_min_bytes``; ``spec`` is the contract path the workers load. An
     event of more than ``max_event_bytes`` is an invalid one, never held whole.
+    With ``trace``, each valid event's outcome carries its trace for the checks
+    across events (:class:`lineage_contract.lineage.Tracer`).
     """
 
     def __init__(
@@ -233,8 +235,15 @@ class Judge:
         parallel_min_bytes: int | None = None,
         chunk_bytes: int | None = None,
         max_event_bytes: int = MAX_EVENT_BYTES,
+        trace: bool = False,
     ) -> None:
         self.validator = validator
+        self.tracing = trace
+        self._trace: Tracing | None = None
+        if trace:
+            from ..lineage import Tracer
+
+            self._trace = Tracer(validator.contract.anatomy).trace
         self.max_event_bytes = max_event_bytes
         self.spec = spec
         self.jobs = jobs if jobs is not None else cpu_count()
@@ -287,13 +296,21 @@ class Judge:
         limit = self.max_event_bytes
         if source.kind == JSON_LINES:
             lines = Lines(stream, limit)
-            reader: Iterator[Outcome] = judge_lines(self.validator, name, lines, tick=tick)
+            reader: Iterator[Outcome] = judge_lines(
+                self.validator, name, lines, tick=tick, trace=self._trace
+            )
         elif source.kind == YAML:
-            reader = judge_yaml(self.validator, name, stream, limit=limit)
+            reader = judge_yaml(self.validator, name, stream, limit=limit, trace=self._trace)
         else:
             sequence = source.kind == STREAM
             reader = judge_json(
-                self.validator, name, stream, limit=limit, sequence=sequence, tick=tick
+                self.validator,
+                name,
+                stream,
+                limit=limit,
+                sequence=sequence,
+                tick=tick,
+                trace=self._trace,
             )
         rank = 0
         try:
@@ -315,7 +332,7 @@ class Judge:
             raise InputError(f"cannot read {source.name}: {_reason(exc)}") from None
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max_workers=self.jobs, initializer=start_worker, initargs=(self.spec,)
+                max_workers=self.jobs, initializer=start_worker, initargs=(self.spec, self.tracing)
             )
         pool = self._pool
         futures = [

@@ -11,7 +11,7 @@ from ..validation._report import Kind, Violation
 from ..validation._validator import Validator
 from ._json_lines import decode_utf8
 from ._locate import line_col, yaml_position
-from ._outcome import Outcome, Placed, json_violation, judge_value
+from ._outcome import Outcome, Placed, Tracing, json_violation, judge_value
 
 
 class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -24,7 +24,12 @@ _YamlLoader.add_constructor(
 
 
 def judge_yaml(
-    validator: Validator, name: str, stream: IO[bytes], *, limit: int
+    validator: Validator,
+    name: str,
+    stream: IO[bytes],
+    *,
+    limit: int,
+    trace: Tracing | None = None,
 ) -> Iterator[Outcome]:
     """Each YAML document is an event, or a sequence of events.
 
@@ -53,7 +58,7 @@ def judge_yaml(
             else:
                 pairs = [(node, value)]
             for event_node, event in pairs:
-                yield _yaml_outcome(validator, name, index, event_node, event)
+                yield _yaml_outcome(validator, name, index, event_node, event, trace)
                 index += 1
     except (yaml.YAMLError, ValueError) as exc:
         # ValueError: an integer of more digits than int() converts.
@@ -79,9 +84,16 @@ def _yaml_error(name: str, index: int, exc: yaml.YAMLError | ValueError) -> Outc
 
 
 def _yaml_outcome(
-    validator: Validator, name: str, index: int, node: yaml.Node, event: Any
+    validator: Validator,
+    name: str,
+    index: int,
+    node: yaml.Node,
+    event: Any,
+    trace: Tracing | None = None,
 ) -> Outcome:
     line, column = node.start_mark.line + 1, node.start_mark.column + 1
     violations = judge_value(validator, event)
+    if not violations and trace is not None:
+        return Outcome(name, index, line, column, trace=trace(event, None))
     problems = tuple(Placed(v, *yaml_position(node, v.pointer)) for v in violations)
     return Outcome(name, index, line, column, problems)

@@ -378,7 +378,8 @@ class MockApp:
         return Response(status=204)
 
     def lineage(self) -> Lineage[int]:
-        """Runs and the lineage graph of the valid events recorded, in arrival order.
+        """Runs and the lineage graph of the events accepted (valid and answered with
+        success: one answered with an injected 503 was not taken), in arrival order.
 
         Built from the journal on each call, so that every worker process sees
         what the others recorded.
@@ -387,7 +388,7 @@ class MockApp:
 
         found: Lineage[int] = Lineage(self.contract)
         for record in self.journal.records(valid=True):
-            if record.parsed:
+            if record.parsed and record.accepted:
                 found.add(record.event, record.id, body=record.body)
         return found
 

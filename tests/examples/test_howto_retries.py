@@ -44,6 +44,7 @@ def test_the_client_retries_until_accepted(openlineage_env):
 def test_a_slow_endpoint(lineage_server):
     lineage_server.faults.delay_next(0.2)
     event = {
+        "eventType": "START",
         "eventTime": "2024-05-01T12:00:00Z",
         "producer": "https://example.com/producer",
         "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
