@@ -17,6 +17,7 @@ Python's recursion is explained with its deepest values cut off
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -80,11 +81,17 @@ def brief(value: Any, limit: int = 60) -> str:
     return repr(value)[:limit]
 
 
-def explainer(contract: Contract) -> Any:
-    """jsonschema for the contract's request body, as the module docstring says."""
+def format_checker() -> jsonschema.FormatChecker:
+    """A jsonschema format checker with the kit's checkers, and only those."""
     checker = jsonschema.FormatChecker(formats=())
     for name, check in CHECKERS.items():
         checker.checks(name)(check)
+    return checker
+
+
+def explainer(contract: Contract) -> Any:
+    """jsonschema for the contract's request body, as the module docstring says."""
+    checker = format_checker()
     written = _written_patterns(contract.request_schema, contract.fast_request_schema)
     stock = jsonschema.Draft202012Validator.VALIDATORS["pattern"]
 
@@ -97,6 +104,29 @@ def explainer(contract: Contract) -> Any:
 
     cls = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": pattern})
     return cls(contract.request_schema, format_checker=checker)
+
+
+def schema_explainer(schema: Mapping[str, Any], registry: Any) -> Any:
+    """jsonschema for a schema that is not the contract's (an OpenLineage facet's), its
+    ``$ref``s retrieved through ``registry``: the kit's format checkers, and each
+    ``pattern`` (written in ECMA-262) matched by jsonschema-rs, in linear time."""
+
+    def pattern(validator: Any, ecma: str, instance: Any, schema: Any) -> Iterator[Any]:
+        if isinstance(instance, str) and not _pattern_validator(ecma).is_valid(instance):
+            yield ValidationError(f"{brief(instance)} does not match {ecma}")
+
+    cls = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": pattern})
+    return cls(schema, registry=registry, format_checker=format_checker())
+
+
+def described(validator: Any, instance: Any) -> list[Violation]:
+    """:func:`explain_schema` for a schema that is not the contract's (:func:`schema_explainer`).
+
+    The same flattening, messages and order, pointers into ``instance``, however
+    deep; no schema pointer (there is no OpenAPI document to point into).
+    """
+    found = explain_schema(validator.iter_errors, {}, "", Refs({}), instance)
+    return [dataclasses.replace(v, schema_pointer="") for v in found]
 
 
 @functools.lru_cache(maxsize=1024)
