@@ -11,10 +11,14 @@ events per second of:
 * ``Validator.check_request(...)``: route, bearer token, media type and body,
 * openapi-core's ``validate_request`` on the same request (cached ``OpenAPI``
   object; fewer iterations, it is much slower),
+* ``Validator.check(bytes)`` then ``Conformance.check(event)``: the contract and
+  the OpenLineage facet and core schemas (offline, against the corpus's mirror
+  or the one ``LINEAGE_CONTRACT_SCHEMAS`` names; skipped without one),
 
 and each one's time as a multiple of ``json.loads``. Targets from issue 2:
-payload at most 1x, request at most 2x. Run: ``.venv/bin/python bench/validate.py``
-(about 30 s; ``--quick`` for a few seconds).
+payload at most 1x, request at most 2x; from issue 12: check with conformance
+at most 2x. Run: ``.venv/bin/python bench/validate.py`` (about 30 s; ``--quick``
+for a few seconds).
 """
 
 from __future__ import annotations
@@ -25,15 +29,28 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from lineage_contract import Validator
+from lineage_contract.spec import Conformance, SchemaStore, mirror_from_env
 from lineage_contract.testing.reference import Reference
 
 PATH = "/api/v1/lineage"
 HEADERS = {"Authorization": "Bearer bench-token", "Content-Type": "application/json"}
 PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/integration/spark"
 SPEC = "https://openlineage.io/spec"
+CORPUS_MIRROR = (
+    Path(__file__).resolve().parents[2] / "shared" / "corpus" / "openlineage-spec" / "versions"
+)
+
+
+def conformance() -> Conformance | None:
+    """Offline conformance over a mirror, or None when there is none."""
+    mirror = mirror_from_env() or (CORPUS_MIRROR if CORPUS_MIRROR.is_dir() else None)
+    if mirror is None:
+        return None
+    return Conformance(SchemaStore(mirror, cache_dir=None, offline=True))
 
 
 def _facet(kind: str, version: str = "1-0-1", /, **fields: Any) -> dict[str, Any]:
@@ -187,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
 
     validator = Validator()
     reference = Reference()
+    spec = conformance()
     targets = {"small": 600, "typical": 6_000, "large": 200_000}
     rows = []
     started = time.perf_counter()
@@ -213,30 +231,49 @@ def main(argv: list[str] | None = None) -> int:
             budget * 1.5,
             1,
         )
-        rows.append((label, len(data), baseline, payload, parsed, whole, core))
+        conforming = 0.0
+        if spec is not None:
+            result = spec.check(validator.check(data).event)
+            assert result.conforms and result.checked, f"the {label} event must conform"
+            conforming = per_second(
+                lambda d=data, s=spec: s.check(validator.check(d).event),  # type: ignore[misc]
+                budget,
+                repeats,
+            )
+        rows.append((label, len(data), baseline, payload, parsed, whole, core, conforming))
 
     print(
         f"{'event':<8} {'bytes':>8} | {'json.loads/s':>12} | {'check/s':>10} {'x':>6} | "
         f"{'object/s':>10} {'x':>6} | "
-        f"{'request/s':>10} {'x':>6} | {'openapi-core/s':>14} {'x':>7}"
+        f"{'request/s':>10} {'x':>6} | {'openapi-core/s':>14} {'x':>7} | "
+        f"{'+spec/s':>10} {'x':>6}"
     )
-    print("-" * 121)
-    for label, size, baseline, payload, parsed, whole, core in rows:
+    print("-" * 141)
+    for label, size, baseline, payload, parsed, whole, core, conforming in rows:
+        spec_cells = (
+            f"{conforming:>10,.0f} {baseline / conforming:>5.2f}x"
+            if conforming
+            else f"{'(no mirror)':>17}"
+        )
         print(
             f"{label:<8} {size:>8,} | {baseline:>12,.0f} | "
             f"{payload:>10,.0f} {baseline / payload:>5.2f}x | "
             f"{parsed:>10,.0f} {baseline / parsed:>5.2f}x | "
             f"{whole:>10,.0f} {baseline / whole:>5.2f}x | "
-            f"{core:>14,.0f} {baseline / core:>6.1f}x"
+            f"{core:>14,.0f} {baseline / core:>6.1f}x | {spec_cells}"
         )
-    print("-" * 121)
+    print("-" * 141)
     print("x = time per event as a multiple of json.loads of the same bytes (lower is faster).")
-    print("Targets (issue 2): check <= 1x, request <= 2x.")
+    print("+spec = check(bytes) then Conformance.check(event), offline against a mirror.")
+    print("Targets: check <= 1x, request <= 2x (issue 2); check + spec <= 2x (issue 12).")
     typical = next(r for r in rows if r[0] == "typical")
-    for name, ratio, limit in (
+    targets = [
         ("check", typical[2] / typical[3], 1.0),
         ("request", typical[2] / typical[5], 2.0),
-    ):
+    ]
+    if typical[7]:
+        targets.append(("check + spec", typical[2] / typical[7], 2.0))
+    for name, ratio, limit in targets:
         verdict = "met" if ratio <= limit else "MISSED"
         print(f"  typical {name}: {ratio:.2f}x (target {limit:g}x) {verdict}")
     print(f"({time.perf_counter() - started:.1f} s)")

@@ -7,11 +7,16 @@ directory, then times in the same run:
 * a plain ``json.loads`` loop over the file's lines (the baseline),
 * ``lineage-contract validate`` on one process (``--jobs 1``),
 * ``lineage-contract validate`` with every core,
+* the same file with OpenLineage conformance as well (each line parsed and
+  judged by the validator, then ``Conformance.check``, offline against the
+  corpus's mirror or the one ``LINEAGE_CONTRACT_SCHEMAS`` names), on one
+  process and on every core (the line ranges the CLI's workers take),
 
 and prints MB/s for each and the ratios to the baseline. Target: the default
-run at 100 MB/s or more on a 2-core machine. Then the same for a file of
-``--blank-mb`` MB that is mostly blank lines (an event, then 64 KB of newlines,
-over and over), where reading, not judging, is the cost.
+run at 100 MB/s or more on a 2-core machine, with conformance too (issue 12;
+also on a file of events that conform, the common case). Then the same for a
+file of ``--blank-mb`` MB that is mostly blank lines (an event, then 64 KB of
+newlines, over and over), where reading, not judging, is the cost.
 
 Then the cross-event scenario, in CPU time (other users' load kept out): a
 file of run lifecycles (START then COMPLETE per run id, the same events
@@ -36,17 +41,95 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import validate as validate_bench  # the synthesized events of bench/validate.py
+
 from lineage_contract import Validator
 from lineage_contract.cli import main
+from lineage_contract.files._parallel import cpu_count, line_ranges
 from lineage_contract.lineage import Lineage
+from lineage_contract.spec import Conformance, SchemaStore, mirror_from_env
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus" / "openlineage-events"
 TARGET_MB_S = 100.0
 CROSS_EVENT_MAX_COST = 0.10
+CORPUS_MIRROR = ROOT.parent / "shared" / "corpus" / "openlineage-spec" / "versions"
+
+
+def schema_mirror() -> Path | None:
+    return mirror_from_env() or (CORPUS_MIRROR if CORPUS_MIRROR.is_dir() else None)
+
+
+_worker: tuple[Validator, Conformance] | None = None
+
+
+def _start(mirror: str) -> None:
+    global _worker
+    _worker = (Validator(), Conformance(SchemaStore(mirror, cache_dir=None, offline=True)))
+
+
+def conform_range(path: str, start: int, end: int) -> tuple[int, int]:
+    """(events, events with a finding) of the lines in a byte range."""
+    assert _worker is not None
+    validator, conformance = _worker
+    events = flagged = 0
+    with open(path, "rb") as file:
+        file.seek(start)
+        left = end - start
+        for line in file:
+            left -= len(line)
+            event = validator.accepted_event(line)
+            events += 1
+            if conformance.check(event).violations:
+                flagged += 1
+            if left <= 0:
+                break
+    return events, flagged
+
+
+def conform(path: Path, mirror: Path, jobs: int) -> tuple[int, int]:
+    size = path.stat().st_size
+    if jobs == 1:
+        _start(str(mirror))
+        events, flagged = conform_range(str(path), 0, size)
+    else:
+        ranges = line_ranges(str(path), size, max(1, size // (jobs * 8)))
+        with ProcessPoolExecutor(jobs, initializer=_start, initargs=(str(mirror),)) as pool:
+            starts = [a for a, _ in ranges]
+            ends = [b for _, b in ranges]
+            parts = list(pool.map(conform_range, [str(path)] * len(ranges), starts, ends))
+        events, flagged = (sum(p[i] for p in parts) for i in (0, 1))
+    return events, flagged
+
+
+def conformance_scenario(
+    path: Path, mb: float, seconds: float, mirror: Path | None, tmp: Path, repeat: int
+) -> None:
+    """The verdicts with conformance, then the same on a file of events that conform."""
+    if mirror is None:
+        print("conformance skipped: no schema mirror (set LINEAGE_CONTRACT_SCHEMAS)")
+        return
+    events, flagged = conform(path, mirror, 1)
+    print(f"conformance: {flagged:,} of {events:,} events with findings (each explained)")
+    _verdict("validate + conformance", mb, seconds)
+    conforming = tmp / "conforming.jsonl"
+    size, lines = write_lines(
+        conforming, json.loads(validate_bench.sized(6_000)), int(mb * 1_000_000)
+    )
+    mb = size / 1e6
+    seconds = best_of(repeat, lambda: conform(conforming, mirror, cpu_count()))
+    events, flagged = conform(conforming, mirror, 1)
+    assert flagged == 0, "the synthesized event conforms"
+    print(
+        f"conforming events of {size // lines:,} bytes, + conformance, all cores: "
+        f"{mb / seconds:,.0f} MB/s  {seconds:6.2f} s"
+    )
+    _verdict("validate + conformance (conforming events)", mb, seconds)
+    conforming.unlink()
 
 
 def typical_event(validator: Validator) -> dict[str, Any]:
@@ -250,6 +333,17 @@ def run(size_mb: int, blank_mb: int, repeat: int) -> None:
             ("validate --jobs 1", single),
             ("validate (all cores)", parallel),
         ]
+        mirror = schema_mirror()
+        if mirror is not None:
+            rows.append(
+                ("+ conformance, 1 process", best_of(repeat, lambda: conform(path, mirror, 1)))
+            )
+            rows.append(
+                (
+                    "+ conformance, all cores",
+                    best_of(repeat, lambda: conform(path, mirror, cpu_count())),
+                )
+            )
         for label, seconds in rows:
             speed = mb / seconds
             print(f"  {label:<28} {speed:8,.0f} MB/s  {seconds:6.2f} s  x{loads / seconds:5.2f}")
@@ -257,6 +351,7 @@ def run(size_mb: int, blank_mb: int, repeat: int) -> None:
         print(
             f"validate {verdict} the target of {TARGET_MB_S:.0f} MB/s ({mb / parallel:,.0f} MB/s)"
         )
+        conformance_scenario(path, mb, rows[-1][1], mirror, tmp, repeat)
         path.unlink()
         sparse = tmp / "sparse.jsonl"
         size, events = write_sparse(sparse, event, blank_mb * 1_000_000)
@@ -268,6 +363,11 @@ def run(size_mb: int, blank_mb: int, repeat: int) -> None:
         cross_event(validator, event, tmp, min(size_mb, 40), repeat)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _verdict(label: str, mb: float, seconds: float) -> None:
+    verdict = "meets" if mb / seconds >= TARGET_MB_S else "MISSES"
+    print(f"{label} {verdict} the target of {TARGET_MB_S:.0f} MB/s ({mb / seconds:,.0f} MB/s)")
 
 
 def cli() -> None:
