@@ -379,3 +379,31 @@ def test_a_custom_pattern_is_explained_in_linear_time(schema_server: SchemaServe
     assert time.monotonic() - started < 2.0
     (violation,) = result.violations
     assert (violation.pointer, violation.keyword) == ("/inputs/0/facets/my/code", "pattern")
+
+
+@pytest.mark.parametrize(
+    ("key", "url"),
+    [
+        ("myFacet", "https://example.com/my.json"),  # unchecked
+        (
+            "dataSource",
+            "https://github.com/OpenLineage/OpenLineage/blob/v1-0-0/spec/OpenLineage.yml#X",
+        ),
+        ("dataSource", DATASOURCE),
+    ],
+)
+def test_a_url_met_again_gives_the_same_findings(store: SchemaStore, key: str, url: str) -> None:
+    conformance = Conformance(store)  # fresh: the first call takes the slow path
+    for uri in ("postgres://db", "file"):
+        event = _event(
+            inputs=[
+                {"namespace": "db", "name": f"t{i}", "facets": {key: _facet(url, uri=uri)}}
+                for i in range(2)
+            ]
+        )
+        first, second = conformance.check(event), conformance.check(event)
+        assert first == second
+        assert [u.pointer for u in second.unchecked] in (
+            [],
+            [f"/inputs/{i}/facets/{key}" for i in range(2)],
+        )

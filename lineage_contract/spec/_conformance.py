@@ -127,7 +127,7 @@ class Conformance:
         unchecked: list[Unchecked] = []
         checked = 0
         ready, routes = self._ready, self._routes
-        for path, at, kind, facets in self._facet_maps(event):
+        for path, kind, facets in self._facet_maps(event):
             for key, facet in facets.items():
                 if not _is_mapping(facet):
                     continue  # the contract's to say
@@ -143,7 +143,7 @@ class Conformance:
                     if route is not None:
                         standard, reason = route
                         if standard is None:
-                            unchecked.append(Unchecked(f"{at}/{_escape(key)}", url, reason))
+                            unchecked.append(Unchecked(pointer((*path, key)), url, reason))
                             continue
                         if _keeps(standard, facet):
                             checked += 1
@@ -165,8 +165,8 @@ class Conformance:
 
     def _facet_maps(
         self, event: Mapping[str, Any]
-    ) -> Iterator[tuple[tuple[str | int, ...], str, str, Mapping[str, Any]]]:
-        """(path, its pointer, kind, facets) of each facets object in the event."""
+    ) -> Iterator[tuple[tuple[str | int, ...], str, Mapping[str, Any]]]:
+        """(path, kind, facets) of each facets object in the event."""
         for container, many, name, kind in self._places:
             node = get(event, container)
             if node is MISSING:
@@ -175,13 +175,13 @@ class Conformance:
                 facets = node.get(name) if _is_mapping(node) else None
                 if facets and _is_mapping(facets):
                     path: tuple[str | int, ...] = (*container, name)
-                    yield path, pointer(path), kind, facets
+                    yield path, kind, facets
             elif type(node) is list:
                 for index, holder in enumerate(node):
                     facets = holder.get(name) if _is_mapping(holder) else None
                     if facets and _is_mapping(facets):
                         path_i: tuple[str | int, ...] = (*container, index, name)
-                        yield path_i, pointer(path_i), kind, facets
+                        yield path_i, kind, facets
 
     def _check_facet(
         self,
@@ -416,10 +416,6 @@ class Conformance:
                         seen.add(ref)
                         following.append(ref)
             todo = following
-
-
-def _escape(key: str) -> str:
-    return key.replace("~", "~0").replace("/", "~1")
 
 
 def _is_mapping(value: Any) -> bool:
