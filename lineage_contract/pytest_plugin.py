@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from .validation import Validator
 
 SPEC_OPTION = "lineage_spec"
+SCHEMAS_OPTION = "lineage_schemas"
 MARKER = "lineage"
 FAIL_ON_OPTION = "lineage_fail_on"
 _FAIL_ON = ("error", "warning")
@@ -77,6 +78,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         SPEC_OPTION,
         "OpenAPI document of the lineage contract, relative to the ini file",
+        default="",
+    )
+    parser.addini(
+        SCHEMAS_OPTION,
+        "a mirror of https://openlineage.io/spec/, relative to the ini file: the mock also "
+        "checks every event against the OpenLineage schemas, offline",
         default="",
     )
     parser.addini(
@@ -108,7 +115,12 @@ def spec_path(config: pytest.Config) -> Path | None:
     if given:
         path = Path(given)
         return path if path.is_absolute() else config.invocation_params.dir / path
-    value = str(config.getini(SPEC_OPTION) or "")
+    return _ini_path(config, SPEC_OPTION)
+
+
+def _ini_path(config: pytest.Config, name: str) -> Path | None:
+    """An ini option's path, relative to the ini file."""
+    value = str(config.getini(name) or "")
     if not value:
         return None
     base = config.inipath.parent if config.inipath is not None else config.rootpath
@@ -154,12 +166,24 @@ def lineage_server_options() -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def lineage_session_server(
-    lineage_contract: Contract, lineage_server_options: dict[str, Any]
+    request: pytest.FixtureRequest,
+    lineage_contract: Contract,
+    lineage_server_options: dict[str, Any],
 ) -> Iterator[MockServer]:
-    """The running mock, one per session (per xdist worker: port 0, so no clash)."""
-    from .mock import MockServer
+    """The running mock, one per session (per xdist worker: port 0, so no clash).
 
-    options = {"tokens": (secrets.token_urlsafe(24),), **lineage_server_options}
+    With a mirror of the OpenLineage schemas (the ``lineage_schemas`` ini option,
+    relative to the ini file, or ``LINEAGE_CONTRACT_SCHEMAS``) it also checks every
+    event against them, offline: a test suite never fetches a schema.
+    """
+    from .mock import MockServer
+    from .spec import Settings, mirror_from_env
+
+    mirror = _ini_path(request.config, SCHEMAS_OPTION) or mirror_from_env()
+    options: dict[str, Any] = {"tokens": (secrets.token_urlsafe(24),)}
+    if mirror is not None:
+        options["conformance"] = Settings(str(mirror), offline=True).event_check(lineage_contract)
+    options.update(lineage_server_options)
     server = MockServer(host="127.0.0.1", port=0, contract=lineage_contract, **options)
     server.start()
     try:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import http.server
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +20,12 @@ MIRROR = (
     / "openlineage-spec"
     / "versions"
 )
+
+# No test reaches the network for a schema: the kit reads the mirror (beside the
+# checkout in CI), and anything not there is a finding, never a fetch. Subprocesses
+# inherit both; tests of the fetch path give their own store a loopback base URL.
+os.environ.setdefault("LINEAGE_CONTRACT_SCHEMAS", str(MIRROR))
+os.environ.setdefault("LINEAGE_CONTRACT_OFFLINE", "1")
 
 
 @dataclass

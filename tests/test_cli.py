@@ -39,10 +39,15 @@ def compact(event: Any) -> str:
 
 def per_event(argv: tuple[str, ...]) -> list[str]:
     """``validate`` with only its per-event checks, which these tests pin to the letter
-    (the checks across events have tests of their own, below)."""
-    if argv[:1] == ("validate",) and not any(a.endswith("lineage") for a in argv):
-        return ["validate", "--no-lineage", *argv[1:]]
-    return list(argv)
+    (the checks across events and against the OpenLineage spec have tests of their own)."""
+    if argv[:1] != ("validate",):
+        return list(argv)
+    chosen = list(argv[1:])
+    if not any(a.endswith("lineage") for a in argv):
+        chosen.insert(0, "--no-lineage")
+    if not any(a.endswith("conformance") for a in argv):
+        chosen.insert(0, "--no-conformance")
+    return ["validate", *chosen]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -300,10 +305,9 @@ def test_stdin(tmp_path: Path) -> None:
 def test_console_script_and_module_agree(tmp_path: Path) -> None:
     path = _write(tmp_path / "bad.json", compact(INVALID))
     script = Path(sys.executable).with_name("lineage-contract")
-    if not script.exists():
-        pytest.skip("console script not installed")
+    assert script.exists(), "the install made no console script"
     by_script = subprocess.run(
-        [str(script), "validate", path], capture_output=True, timeout=60, check=False
+        [str(script), *per_event(("validate", path))], capture_output=True, timeout=60, check=False
     )
     by_module = run_module("validate", path)
     assert by_script.returncode == by_module.returncode == 1
@@ -697,3 +701,57 @@ def test_validate_checks_the_events_together(
     assert strict == (1 if findings else 0)
     for line, keyword in findings:
         assert f"{path}:{line}: warning: " in text and f"[{keyword}]" in text
+
+
+# -- against the OpenLineage specification ------------------------------------------
+
+DATASOURCE = "https://openlineage.io/spec/facets/1-0-1/DatasourceDatasetFacet.json"
+
+
+def _with_datasource(uri: str) -> dict[str, Any]:
+    facet = {"_producer": "https://example.com/p", "_schemaURL": DATASOURCE, "uri": uri}
+    return {
+        **VALID,
+        "inputs": [
+            {
+                "namespace": "postgres://db:5432",
+                "name": "t",
+                "facets": {"dataSource": {"name": "db", **facet}},
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("uri", "flags", "warned", "code"),
+    [
+        ("postgres://db:5432", [], False, 0),
+        ("file", [], True, 0),  # a warning: the contract holds
+        ("file", ["--fail-on", "warning"], True, 1),
+        ("file", ["--no-conformance"], False, 0),
+        ("file", ["--jobs", "2"], True, 0),
+    ],
+)
+def test_validate_checks_facets_against_their_schema(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    uri: str,
+    flags: list[str],
+    warned: bool,
+    code: int,
+) -> None:
+    # The mirror and offline mode come from tests/conftest.py, for every test.
+    path = _write(tmp_path / "facet.jsonl", compact(_with_datasource(uri)) + "\n")
+    status = cli.main(["validate", "--no-lineage", "-f", "json", *flags, path])
+    out = capsys.readouterr().out
+    assert status == code
+    document = json.loads(out)
+    assert document["summary"]["warnings"] == int(warned)
+    found = [v for f in document["files"][0]["failures"] for v in f["violations"]]
+    if warned:
+        (finding,) = found
+        assert finding["pointer"] == "/inputs/0/facets/dataSource/uri"
+        assert (finding["level"], finding["kind"]) == ("warning", "spec")
+        assert finding["schemaURL"].startswith(DATASOURCE)
+    else:
+        assert found == []

@@ -32,6 +32,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
+from ._conformance import conformance
 from ._errors import PROG, fail
 
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
@@ -91,7 +92,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         contract = Contract.load(args.spec)
         token = secrets.token_urlsafe(18)
-        server = MockServer(contract=contract, tokens=[token], journal=args.journal)
+        server = MockServer(
+            contract=contract,
+            tokens=[token],
+            journal=args.journal,
+            conformance=conformance(args, contract),
+        )
     except (LineageContractError, OSError, ValueError) as exc:
         return fail(str(exc))
     with server, tempfile.TemporaryDirectory(prefix="lineage-contract-run-") as scratch:

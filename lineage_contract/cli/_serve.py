@@ -26,6 +26,8 @@ from ..mock._serving import (
     serve_threaded,
     serve_workers,
 )
+from ._conformance import add_arguments as add_conformance_arguments
+from ._conformance import settings as conformance_settings
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -79,6 +81,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="serve with N worker processes under granian (needs lineage-contract[serve])",
     )
+    add_conformance_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no log line per request on stderr")
     parser.add_argument(
         "--max-delay",
@@ -134,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
         port=args.port,
         tokens=tuple(tokens),
         admin_tokens=tuple(admin),
+        conformance=conformance_settings(args),
         journal=args.journal,
         spec=args.spec,
         invalid_status=args.invalid_status,

@@ -11,6 +11,8 @@ from ..errors import ContractError
 from ..files import Outcome, Placed
 from ..validation import Violation
 from ..validation._validator import DEFAULT_MAX_BODY as MAX_EVENT_BYTES
+from ._conformance import add_arguments as add_conformance_arguments
+from ._conformance import settings as conformance_settings
 from ._errors import PROG, fail, one_line
 from ._options import whole_number
 
@@ -62,6 +64,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="what makes an event fail: an error (a broken contract, the default) or also "
         "a warning (a broken OpenLineage specification)",
     )
+    add_conformance_arguments(parser)
     parser.add_argument(
         "--lineage",
         action=argparse.BooleanOptionalAction,
@@ -106,8 +109,11 @@ def run(args: argparse.Namespace) -> int:
     from ..validation._validator import Validator
     from ._reporters import REPORTERS, ProgressLine, Summary
 
+    spec_settings = conformance_settings(args)
     try:
-        validator = Validator(Contract.load(args.spec))
+        contract = Contract.load(args.spec)
+        check = spec_settings.event_check(contract) if spec_settings is not None else None
+        validator = Validator(contract, conformance=check)
     except ContractError as exc:
         return fail(str(exc))
     try:
@@ -137,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             max_event_bytes=args.max_event_bytes,
             trace=lineage is not None,
+            conformance=spec_settings,
         ) as judge:
             for source in sources:
                 summary.files += 1

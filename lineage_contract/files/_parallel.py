@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from ..contract._document import Contract
+from ..spec import Settings
 from ..validation._validator import Validator
 from ._json_lines import BLOCK_BYTES, Lines, judge_lines
 from ._outcome import Outcome, Tracing
@@ -87,10 +88,13 @@ _worker_validator: Validator | None = None
 _worker_trace: Tracing | None = None
 
 
-def start_worker(spec: str | None, tracing: bool = False) -> None:
+def start_worker(
+    spec: str | None, tracing: bool = False, conformance: Settings | None = None
+) -> None:
     global _worker_validator, _worker_trace
     contract = Contract.load(spec)
-    _worker_validator = Validator(contract)
+    check = conformance.event_check(contract) if conformance is not None else None
+    _worker_validator = Validator(contract, conformance=check)
     if tracing:
         from ..lineage import Tracer
 

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..errors import LineageContractError
+from ..spec import Settings
 from ..validation._report import Kind, Violation
 from ..validation._validator import DEFAULT_MAX_BODY, Validator
 from ._json_lines import Lines, judge_lines
@@ -223,7 +224,8 @@ class Judge:
     ``parallel_min_bytes``; ``spec`` is the contract path the workers load. An
     event of more than ``max_event_bytes`` is an invalid one, never held whole.
     With ``trace``, each valid event's outcome carries its trace for the checks
-    across events (:class:`lineage_contract.lineage.Tracer`).
+    across events (:class:`lineage_contract.lineage.Tracer`); ``conformance`` says
+    how the workers check events against the OpenLineage spec, as ``validator`` does.
     """
 
     def __init__(
@@ -236,8 +238,10 @@ class Judge:
         chunk_bytes: int | None = None,
         max_event_bytes: int = MAX_EVENT_BYTES,
         trace: bool = False,
+        conformance: Settings | None = None,
     ) -> None:
         self.validator = validator
+        self.conformance = conformance
         self.tracing = trace
         self._trace: Tracing | None = None
         if trace:
@@ -332,7 +336,9 @@ class Judge:
             raise InputError(f"cannot read {source.name}: {_reason(exc)}") from None
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max_workers=self.jobs, initializer=start_worker, initargs=(self.spec, self.tracing)
+                max_workers=self.jobs,
+                initializer=start_worker,
+                initargs=(self.spec, self.tracing, self.conformance),
             )
         pool = self._pool
         futures = [

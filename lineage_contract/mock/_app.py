@@ -52,6 +52,7 @@ from ..errors import LineageContractError
 from ..validation import (
     DEFAULT_MAX_BODY,
     Credentials,
+    EventCheck,
     Kind,
     PayloadError,
     Report,
@@ -110,6 +111,7 @@ def create_app(
     on_record: Callable[[Record], None] | None = None,
     max_delay: float = DEFAULT_MAX_DELAY,
     admin_tokens: Iterable[str] = (),
+    conformance: EventCheck | None = None,
 ) -> MockApp:
     """Build the mock for ``contract`` (default: the bundled one).
 
@@ -126,6 +128,8 @@ def create_app(
     ``max_delay``: the longest delay a fault may ask for, in seconds.
     ``admin_tokens``: when given, the ``/_lineage/`` endpoints want one of them
     as a bearer token (for a mock bound to an address others can reach).
+    ``conformance``: a check beyond the contract (``Settings.event_check`` of
+    :mod:`lineage_contract.spec`); its warnings are recorded, never answered.
     """
     contract = contract if contract is not None else Contract.load()
     store = open_journal(journal, limit=journal_limit, max_bytes=journal_bytes)
@@ -136,7 +140,7 @@ def create_app(
     )
     return MockApp(
         contract,
-        validator=Validator(contract, max_body_size=max_body_size),
+        validator=Validator(contract, max_body_size=max_body_size, conformance=conformance),
         journal=store,
         faults=faults,
         tokens=tokens,

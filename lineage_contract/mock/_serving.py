@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..contract._document import Contract
 from ..errors import LineageContractError
+from ..spec import OFFLINE_ENV, SCHEMAS_ENV, Settings, mirror_from_env, offline_from_env
 from ..validation._render import printable
 from ._faults import DEFAULT_MAX_DELAY, MAX_DELAY
 from ._server import (
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
 ENV_SPEC = "LINEAGE_CONTRACT_SPEC"
 ENV_TOKENS = "LINEAGE_CONTRACT_TOKENS"
 ENV_ADMIN_TOKENS = "LINEAGE_CONTRACT_ADMIN_TOKENS"
+ENV_CONFORMANCE = "LINEAGE_CONTRACT_CONFORMANCE"
 ENV_JOURNAL = "LINEAGE_CONTRACT_JOURNAL"
 ENV_INVALID_STATUS = "LINEAGE_CONTRACT_INVALID_STATUS"
 ENV_MAX_DELAY = "LINEAGE_CONTRACT_MAX_DELAY"
@@ -114,9 +116,11 @@ class ServeOptions:
         read_timeout: float = DEFAULT_READ_TIMEOUT,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         admin_tokens: tuple[str, ...] = (),
+        conformance: Settings | None = None,
     ) -> None:
         self.host = host
         self.admin_tokens = admin_tokens
+        self.conformance = conformance
         self.port = port
         self.tokens = tokens
         self.journal = journal
@@ -143,9 +147,14 @@ class ServeOptions:
         except ValueError as exc:
             raise ValueError(f"{ENV_MAX_DELAY}: {exc}") from None
         admin = tuple(t.strip() for t in environ.get(ENV_ADMIN_TOKENS, "").split(",") if t.strip())
+        conformance = None
+        if environ.get(ENV_CONFORMANCE, "1").strip() not in ("0", "false", "no"):
+            mirror = mirror_from_env(environ)
+            conformance = Settings(str(mirror) if mirror else None, offline_from_env(environ))
         return cls(
             tokens=tokens,
             admin_tokens=admin,
+            conformance=conformance,
             journal=Path(journal) if journal else None,
             spec=Path(spec) if spec else None,
             invalid_status=invalid_status,
@@ -156,6 +165,9 @@ class ServeOptions:
         return {
             ENV_TOKENS: ",".join(self.tokens),
             ENV_ADMIN_TOKENS: ",".join(self.admin_tokens),
+            ENV_CONFORMANCE: "1" if self.conformance is not None else "0",
+            SCHEMAS_ENV: (self.conformance.mirror or "") if self.conformance else "",
+            OFFLINE_ENV: "1" if self.conformance is not None and self.conformance.offline else "",
             ENV_INVALID_STATUS: str(self.invalid_status),
             ENV_JOURNAL: str(self.journal) if self.journal else "",
             ENV_SPEC: str(self.spec) if self.spec else "",
@@ -174,6 +186,9 @@ class ServeOptions:
             on_record=on_record,
             max_delay=self.max_delay,
             admin_tokens=self.admin_tokens,
+            conformance=(
+                self.conformance.event_check(contract) if self.conformance is not None else None
+            ),
         )
 
 

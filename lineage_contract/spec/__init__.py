@@ -7,9 +7,17 @@ its ``_schemaURL`` names, and the event against its core schema, each finding a
 warning of kind ``spec``.
 """
 
-from ._conformance import BAD_URL, UNAVAILABLE, Conformance, ConformanceResult, Unchecked
+from ._conformance import (
+    BAD_URL,
+    UNAVAILABLE,
+    Conformance,
+    ConformanceResult,
+    Settings,
+    Unchecked,
+)
 from ._resolve import Resolved, Unresolved, resolve, standard_facets
 from ._store import (
+    OFFLINE_ENV,
     PUBLISHED,
     SCHEMAS_ENV,
     Catalog,
@@ -17,10 +25,12 @@ from ._store import (
     SchemaUnavailable,
     default_cache_dir,
     mirror_from_env,
+    offline_from_env,
 )
 
 __all__ = [
     "BAD_URL",
+    "OFFLINE_ENV",
     "PUBLISHED",
     "SCHEMAS_ENV",
     "UNAVAILABLE",
@@ -30,10 +40,12 @@ __all__ = [
     "Resolved",
     "SchemaStore",
     "SchemaUnavailable",
+    "Settings",
     "Unchecked",
     "Unresolved",
     "default_cache_dir",
     "mirror_from_env",
+    "offline_from_env",
     "resolve",
     "standard_facets",
 ]

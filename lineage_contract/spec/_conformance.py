@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -464,3 +464,21 @@ def _unavailable(exc: SchemaUnavailable, at: str) -> Violation:
 
 def _clip(message: str, limit: int = 200) -> str:
     return message if len(message) <= limit else message[:limit] + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Where schemas come from, as options say: picklable, so that a worker process
+    builds the same check (:meth:`event_check`)."""
+
+    mirror: str | None = None
+    offline: bool = False
+
+    def event_check(self, contract: Contract) -> Callable[[Any], Sequence[Violation]]:
+        """A :data:`~lineage_contract.validation.EventCheck` for ``contract``."""
+        checker = Conformance(SchemaStore(self.mirror, offline=self.offline), contract=contract)
+
+        def check(event: Any) -> Sequence[Violation]:
+            return checker.check(event).violations
+
+        return check

@@ -41,6 +41,14 @@ PUBLISHED: Final = "https://openlineage.io/spec/"
 """Where OpenLineage publishes its schemas: every ``$id`` starts so."""
 SCHEMAS_ENV: Final = "LINEAGE_CONTRACT_SCHEMAS"
 """The environment variable naming a mirror directory."""
+OFFLINE_ENV: Final = "LINEAGE_CONTRACT_OFFLINE"
+"""The environment variable that, set to 1, forbids fetching schemas."""
+
+
+def offline_from_env(environ: Mapping[str, str] = os.environ) -> bool:
+    return environ.get(OFFLINE_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
 DEFAULT_TIMEOUT: Final = 5.0
 DEFAULT_MAX_BYTES: Final = 4 * 1024 * 1024
 DEFAULT_RETRY_AFTER: Final = 300.0

@@ -10,7 +10,7 @@ from ._credentials import Credentials, bearer_token
 from ._payload import REFUSED, PayloadError, gunzip, parse_json
 from ._report import Kind, Level, Report, Violation, table
 from ._request import Body, BytesBody, environ_header, header_getter, judge_request, too_large
-from ._validator import DEFAULT_MAX_BODY, Validator
+from ._validator import DEFAULT_MAX_BODY, EventCheck, Validator
 
 __all__ = [
     "DEFAULT_MAX_BODY",
@@ -18,6 +18,7 @@ __all__ = [
     "Body",
     "BytesBody",
     "Credentials",
+    "EventCheck",
     "Kind",
     "Level",
     "PayloadError",

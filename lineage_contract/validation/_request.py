@@ -80,7 +80,7 @@ def judge_request(
             return Report((exc.violation,))
         event = validator.accepted_event(raw)
         if event is not REFUSED:
-            return Report((), event=event, parsed=True, body=raw)
+            return Report(validator.warnings(event), event=event, parsed=True, body=raw)
         violations, event, parsed = validator._judge(raw)
         return Report(violations, event=event, parsed=parsed, body=raw)
     found = (security,) if security is not None else ()

@@ -9,7 +9,7 @@ generated event.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,6 +39,10 @@ def fast_formats(names: Iterable[str]) -> dict[str, FormatCheck]:
     return {f: CHECKERS[f] for f in names if f in CHECKERS and f not in _RS_BUILTIN_FORMATS}
 
 
+EventCheck = Callable[[Any], Sequence[Violation]]
+"""A check of a parsed event beyond the contract: its findings are warnings."""
+
+
 class Validator:
     """Validate lineage payloads and requests against a :class:`Contract`.
 
@@ -46,10 +50,17 @@ class Validator:
     """
 
     def __init__(
-        self, contract: Contract | None = None, *, max_body_size: int = DEFAULT_MAX_BODY
+        self,
+        contract: Contract | None = None,
+        *,
+        max_body_size: int = DEFAULT_MAX_BODY,
+        conformance: EventCheck | None = None,
     ) -> None:
         self.contract = contract if contract is not None else Contract.load()
         self.max_body_size = max_body_size
+        self.conformance = conformance
+        """Checks beyond the contract on every parsed event, whose findings are warnings
+        (:class:`lineage_contract.spec.Conformance`, say); None: the contract alone."""
         self._fast = jsonschema_rs.validator_for(
             self.contract.fast_request_schema,
             validate_formats=True,
@@ -89,6 +100,20 @@ class Validator:
 
     def _judge(self, payload: bytes | str | Any) -> tuple[tuple[Violation, ...], Any, bool]:
         # check() without the Report, so that check_request builds only one.
+        found, event, parsed = self._verdict(payload)
+        if self.conformance is not None and parsed:
+            extra = self.warnings(event)
+            if extra:
+                found = (*found, *extra)
+        return found, event, parsed
+
+    def warnings(self, event: Any) -> tuple[Violation, ...]:
+        """What :attr:`conformance` finds in a parsed event (nothing without it)."""
+        if self.conformance is None or type(event) is not dict:
+            return ()
+        return tuple(self.conformance(event))
+
+    def _verdict(self, payload: bytes | str | Any) -> tuple[tuple[Violation, ...], Any, bool]:
         if isinstance(payload, bytes | bytearray | memoryview | str):
             raw = bytes(payload) if not isinstance(payload, str) else payload
             try:
