@@ -18,7 +18,9 @@ What the lineage operation answers (statuses and bodies from the contract):
 
 Beside it, under ``/_lineage/``: ``GET``/``DELETE events`` (the journal,
 filtered by ``valid``, ``runId``, ``job``, ``since``), ``GET healthz``,
-``GET``/``POST``/``DELETE faults``.
+``GET``/``POST``/``DELETE faults``. A call that changes state (``POST``,
+``DELETE``) must say ``Content-Type: application/json``, which no page on
+another origin can send without the browser asking first (415 otherwise).
 
 A ``drop`` fault needs the server to hand over the client socket (werkzeug's
 development server and gunicorn do); elsewhere (granian, waitress) the request
@@ -337,6 +339,12 @@ class MockApp:
             name = methods.get(request.method)
             if name is None:
                 raise MethodNotAllowed(valid_methods=sorted(methods))
+            if request.method not in _READS and request.mimetype != "application/json":
+                # A cross-origin page can POST text/plain or a form without asking first.
+                raise problem_class(415)(
+                    f"{request.method} {ADMIN_PREFIX}{route.lstrip('/')} needs "
+                    "Content-Type: application/json"
+                )
             try:
                 response: Response = getattr(self, name)(request)
             except RequestEntityTooLarge:
@@ -479,6 +487,7 @@ class MockApp:
         return f"<MockApp {self.method} {self.contract.path} journal={self.journal!r}>"
 
 
+_READS = frozenset(("GET", "HEAD", "OPTIONS"))
 _ADMIN_ROUTES: dict[str, dict[str, str]] = {
     "/events": {"GET": "_get_events", "HEAD": "_get_events", "DELETE": "_delete_events"},
     "/healthz": {"GET": "_get_healthz", "HEAD": "_get_healthz"},
