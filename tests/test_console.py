@@ -87,12 +87,10 @@ DAILY = {
             "ColumnLineageDatasetFacet",
             fields={
                 "total": {
+                    # "discount" is not in the orders' schema: a finding on this dataset.
                     "inputFields": [
-                        {
-                            "namespace": ORDERS["namespace"],
-                            "name": ORDERS["name"],
-                            "field": "amount",
-                        }
+                        {"namespace": ORDERS["namespace"], "name": ORDERS["name"], "field": f}
+                        for f in ("amount", "discount")
                     ]
                 }
             },
@@ -376,6 +374,68 @@ class Views:
             "FAIL",
         }
 
+    def check_runs(self, *, ended: bool) -> None:
+        open_console(self.driver, self.url)
+        show(self.driver, "runs")
+        wait(self.driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#runs .run"))
+
+        def card(run_id: str) -> WebElement:
+            return self.driver.find_element(By.CSS_SELECTOR, f'#runs .run[data-run="{run_id}"]')
+
+        def run(run_id: str) -> tuple[str | None, list[str]]:
+            steps = card(run_id).find_elements(By.CSS_SELECTOR, ".timeline .step")
+            return card(run_id).get_attribute("data-state"), [s.text.split()[0] for s in steps]
+
+        assert run(RUN_COMPLETE) == ("complete", ["START", "COMPLETE"])
+        assert run(RUN_FAILED) == ("fail", ["START", "FAIL"])
+        assert run(RUN_OPEN)[0] == "open"
+        assert "5.00 s" in card(RUN_COMPLETE).text  # START at :00, COMPLETE at :05
+        # Once the input has ended (a report), a run still open is a finding.
+        findings = card(RUN_OPEN).find_elements(By.CSS_SELECTOR, ".findings")
+        assert bool(findings) is ended
+        if ended:
+            assert "never ended" in findings[0].text
+
+    def check_graph(self) -> None:
+        open_console(self.driver, self.url)
+        show(self.driver, "lineage")
+        wait(self.driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#lineage-graph .node"))
+        nodes = {
+            g.get_attribute("data-id"): g
+            for g in self.driver.find_elements(By.CSS_SELECTOR, "#lineage-graph .node")
+        }
+        job = "job:etl/daily_orders"
+        orders = f"dataset:{ORDERS['namespace']}/{ORDERS['name']}"
+        daily = f"dataset:{DAILY['namespace']}/{DAILY['name']}"
+        assert {job, orders, daily} <= set(nodes)
+        edges = {
+            (e.get_attribute("data-source"), e.get_attribute("data-target"))
+            for e in self.driver.find_elements(By.CSS_SELECTOR, "#lineage-graph .edge")
+        }
+        assert {(orders, job), (job, daily)} <= edges
+        assert (daily, job) not in edges and (job, orders) not in edges
+        assert "flagged" in (nodes[daily].get_attribute("class") or "")
+        assert "flagged" not in (nodes[orders].get_attribute("class") or "")
+
+        def left(node: str) -> float:
+            return float((nodes[node].get_attribute("transform") or "").split("(")[1].split(",")[0])
+
+        assert left(orders) < left(job) < left(daily)  # inputs, the job, outputs
+        nodes[orders].click()
+        fields = wait(self.driver, lambda d: d.find_element(By.ID, "fields"))
+        assert [li.text for li in fields.find_elements(By.TAG_NAME, "li")] == [
+            "order_id BIGINT",
+            "amount NUMERIC",
+        ]
+        assert "postgres://db:5432/shop" in self.driver.find_element(By.ID, "node-detail").text
+        nodes[daily].click()
+        columns = wait(self.driver, lambda d: d.find_element(By.ID, "columns"))
+        assert f"total \u2190 {ORDERS['namespace']}/{ORDERS['name']}.amount" in columns.text
+        assert "'discount'" in self.driver.find_element(By.ID, "node-detail").text
+        nodes[job].click()
+        runs = wait(self.driver, lambda d: d.find_element(By.ID, "job-runs"))
+        assert RUN_COMPLETE in runs.text and "complete" in runs.text
+
     def screenshots(self, folder: Path) -> None:
         open_console(self.driver, self.url)
         select_request(self.driver, self.id_of(lambda r: not r["valid"]))
@@ -413,6 +473,14 @@ def test_live_markup_in_an_event_shows_as_text(live: Views) -> None:
 
 def test_live_filters(live: Views) -> None:
     live.check_filters()
+
+
+def test_live_runs(live: Views) -> None:
+    live.check_runs(ended=False)
+
+
+def test_live_graph(live: Views) -> None:
+    live.check_graph()
 
 
 def test_live_screenshots_of_each_view(live: Views, tmp_path: Path) -> None:
@@ -490,6 +558,14 @@ def test_report_markup_in_an_event_shows_as_text(from_disk: Views) -> None:
 
 def test_report_filters(from_disk: Views) -> None:
     from_disk.check_filters()
+
+
+def test_report_runs(from_disk: Views) -> None:
+    from_disk.check_runs(ended=True)
+
+
+def test_report_graph(from_disk: Views) -> None:
+    from_disk.check_graph()
 
 
 def test_report_screenshots_of_each_view(from_disk: Views, tmp_path: Path) -> None:

@@ -82,7 +82,12 @@ def write_report(
 
     for number, item in enumerate(items, 1):
         item["id"] = number
-    runs, graph = lineage_views(items, contract)
+    entries = (
+        (item["id"], item["event"], None, item["violations"], item["valid"])
+        for item in items
+        if item["event"] is not None
+    )
+    runs, graph = lineage_views(entries, contract, ended=True)
     Path(path).write_text(report_html(items, runs=runs, graph=graph, title=title), "utf-8")
 
 

@@ -416,10 +416,10 @@ class MockApp:
         return _json_response(orjson.dumps(runs))
 
     def _get_graph(self, request: Request) -> Response:
+        """The lineage graph, each node with its findings and each dataset with its facets."""
         _Query(request, ())
-        lineage = self.lineage()
-        graph = lineage.graph.to_dict()
-        graph["findings"] = [f.to_dict() for f in lineage.findings()]
+        entries = _console.record_entries(self.journal.records())
+        _, graph = _console.lineage_views(entries, self.contract)
         return _json_response(orjson.dumps(graph))
 
     def _get_ui(self, request: Request) -> Response:

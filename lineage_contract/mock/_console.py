@@ -18,15 +18,19 @@ import base64
 import functools
 import hashlib
 import importlib.resources
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from werkzeug.wrappers import Response
 
 from ..contract import Anatomy, Contract, get
+from ..contract._pointers import unpointer
 from ..validation import Level
 from ._journal import Journal, Record
+
+if TYPE_CHECKING:
+    from ..lineage import Tracer
 
 __all__ = [
     "ASSETS",
@@ -146,7 +150,7 @@ def report_item(record: Record, anatomy: Anatomy) -> dict[str, Any]:
     """A record as a report embeds it: its row and its body, findings and headers."""
     data = record.to_dict()
     if record.parsed:
-        data["body"] = None  # ``event`` holds it
+        data["event"], data["body"] = record.event, None  # ``event`` holds the body
     return {**data, **summary(record, anatomy)}
 
 
@@ -192,8 +196,95 @@ def _hash(text: str) -> str:
     return f"'sha256-{digest}'"
 
 
+Entry = tuple[Any, Any, "bytes | None", list[dict[str, Any]], bool]
+"""One event for the lineage views: where it is (a record id), the parsed event, its bytes
+when known, its findings (``Violation.to_dict()`` s) and whether it keeps the contract."""
+
+
 def lineage_views(
-    items: Iterable[dict[str, Any]], contract: Contract
-) -> tuple[list[dict[str, Any]] | None, dict[str, Any] | None]:
-    """The runs and the lineage graph the items' events tell (None: not available here)."""
-    return None, None
+    entries: Iterable[Entry], contract: Contract, *, ended: bool = False
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The runs and the lineage graph the events tell, as the console draws them.
+
+    The graph of :class:`~lineage_contract.lineage.Lineage` (from the events that keep
+    the contract, as the mock's ``/_lineage/graph``), each node with its findings (those
+    across events and each event's own, placed by pointer: ``/inputs/0/...`` on that
+    dataset, anything else on the event's job) and each dataset with its facets, the
+    latest of each name. ``ended``: no more events will come (open runs are findings).
+    """
+    from ..lineage import Lineage  # networkx: only when the graph is asked for
+
+    lineage: Lineage[Any] = Lineage(contract)
+    events: dict[Any, Any] = {}
+    facets: dict[tuple[str, str], dict[str, Any]] = {}
+    placed: list[tuple[Any, dict[str, Any]]] = []
+    for where, event, body, violations, valid in entries:
+        events[where] = event
+        placed.extend((where, v) for v in violations)
+        if not valid:
+            continue
+        lineage.add(event, where, body=body)
+        for dataset in _datasets(event):
+            named = dataset.get("facets")
+            if isinstance(named, dict):
+                facets.setdefault((dataset["namespace"], dataset["name"]), {}).update(named)
+    across = [f.to_dict() for f in lineage.findings(ended=ended)]
+    graph = lineage.graph.to_dict()
+    graph["findings"] = across
+    nodes = {(n["kind"], n["namespace"], n["name"]): n for n in graph["nodes"]}
+    for node in graph["nodes"]:
+        node["findings"] = 0
+        node["findingList"] = []
+        if node["kind"] == "dataset":
+            node["facets"] = facets.get((node["namespace"], node["name"]), {})
+    for where, finding in [*placed, *((f.get("where"), f) for f in across)]:
+        key = _node_of(lineage.tracer, events.get(where), finding.get("pointer") or "")
+        node = nodes.get(key) if key is not None else None
+        if node is not None:
+            node["findings"] += 1
+            node["findingList"].append(finding)
+    return lineage.runs.to_list(ended=ended), graph
+
+
+def record_entries(records: Iterable[Record]) -> Iterator[Entry]:
+    """The parsed records of a journal as :func:`lineage_views` takes them."""
+    for record in records:
+        if record.parsed:
+            violations = [v.to_dict() for v in record.violations]
+            yield record.id, record.event, record.body, violations, record.valid
+
+
+_SIDES = ("inputs", "outputs")
+
+
+def _datasets(event: Any) -> Iterator[dict[str, Any]]:
+    if not isinstance(event, dict):
+        return
+    for side in _SIDES:
+        items = event.get(side)
+        for item in items if isinstance(items, list) else ():
+            if (
+                isinstance(item, dict)
+                and isinstance(item.get("namespace"), str)
+                and isinstance(item.get("name"), str)
+            ):
+                yield item
+
+
+def _node_of(tracer: Tracer, event: Any, pointer: str) -> tuple[str, str, str] | None:
+    """The graph node a finding at ``pointer`` in ``event`` is about: a dataset or the job."""
+    from ..lineage import DATASET, JOB
+
+    try:
+        parts = unpointer(pointer)
+    except ValueError:
+        parts = []
+    if isinstance(event, dict) and len(parts) >= 2 and parts[0] in _SIDES:
+        items = event.get(parts[0])
+        index = int(parts[1]) if parts[1].isdigit() else -1
+        if isinstance(items, list) and 0 <= index < len(items):
+            item = items[index]
+            if isinstance(item, dict):
+                return (DATASET, str(item.get("namespace")), str(item.get("name")))
+    job = tracer.job(event) if event is not None else None
+    return None if job is None else (JOB, job[0], "/".join(job[1:]))

@@ -217,7 +217,7 @@
   // -- requests view ---------------------------------------------------------------------------
 
   function verdict(r) {
-    const cell = el("td", {});
+    const cell = el("td", { class: "verdict" });
     cell.append(r.valid ? badge("valid", "valid") : badge("invalid", "invalid"));
     if (r.warned) cell.append(" ", badge("warnings", "warned"));
     return cell;
