@@ -169,6 +169,25 @@ def test_the_console_is_served_under_its_policy(client: Client, path: str, media
     assert client.head(path).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/", 200),
+        ("/_lineage/ui", 200),
+        ("/_lineage/ui/console.js", 200),
+        ("/_lineage/ui/console.css", 200),
+        ("/_lineage/ui/requests", 401),
+        ("/_lineage/graph", 401),
+    ],
+)
+def test_the_page_needs_no_admin_token_and_its_data_does(path: str, status: int) -> None:
+    app = create_app(admin_tokens=["adm"])
+    client = Client(app)
+    assert client.get(path).status_code == status
+    assert client.get(path, headers={"Authorization": "Bearer adm"}).status_code == 200
+    app.close()
+
+
 def test_the_policy_allows_only_the_consoles_own_script_and_style() -> None:
     directives = dict(d.strip().split(" ", 1) for d in CSP.split(";"))
     assert directives["default-src"] == "'none'"
@@ -515,6 +534,24 @@ def test_the_buttons_clear_the_journal_and_inject_faults(page: WebDriver) -> Non
         assert post(fresh, event("START", str(uuid.uuid4()))) == 502
         wait(page, lambda d: len(rows(d)) == 1)
     fresh.close()
+
+
+def test_a_mock_with_an_admin_token_gets_it_from_the_page(driver: WebDriver) -> None:
+    with MockServer(admin_tokens=["adm-secret"]) as guarded:
+        post(guarded, event("START", str(uuid.uuid4()), "guarded_job"))
+        driver.get(guarded.url + "/")
+        form = wait(driver, lambda d: d.find_element(By.ID, "token-form"))
+        wait(driver, lambda d: form.is_displayed())
+        assert rows(driver) == []
+        driver.find_element(By.ID, "admin-token").send_keys("adm-secret")
+        driver.find_element(By.ID, "token-save").click()
+        wait(driver, lambda d: any("etl/guarded_job" in r.text for r in rows(d)))
+        assert not form.is_displayed()
+        driver.execute_script("sessionStorage.clear()")
+    guarded.close()
+    # Only the refused requests were logged, nothing the page did wrong.
+    logged = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert logged and all("401" in m for m in logged), logged
 
 
 # -- the report, from disk -------------------------------------------------------------------

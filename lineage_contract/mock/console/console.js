@@ -68,8 +68,24 @@
 
   // -- data sources ---------------------------------------------------------------------------
 
+  // A mock started with --admin-token wants it on its /_lineage/ data: asked for once, kept
+  // for this tab only.
+  const TOKEN = "lineage-contract-admin-token";
+
+  function credentials() {
+    const token = sessionStorage.getItem(TOKEN);
+    return token ? { Authorization: "Bearer " + token } : {};
+  }
+
+  function refused(response) {
+    if (response.status !== 401) return false;
+    $("token-form").hidden = false;
+    return true;
+  }
+
   async function getJSON(url) {
-    const response = await fetch(url, { headers: { Accept: "application/json" } });
+    const response = await fetch(url, { headers: { Accept: "application/json", ...credentials() } });
+    if (refused(response)) throw new Error("the mock wants its admin token");
     if (response.status === 404) return null;
     if (!response.ok) throw new Error(`${url}: ${response.status}`);
     return response.json();
@@ -78,9 +94,10 @@
   async function send(method, url, body) {
     const response = await fetch(url, {
       method,
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", ...credentials() },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+    if (refused(response)) throw new Error("the mock wants its admin token");
     if (!response.ok) {
       let detail = String(response.status);
       try {
@@ -570,8 +587,9 @@
         }
       }
       setStatus(`${state.total} request(s) recorded \u00b7 live`);
-    } catch (_) {
-      setStatus("mock not reachable: retrying");
+    } catch (error) {
+      // fetch rejects with a TypeError when the mock cannot be reached at all.
+      setStatus(error instanceof TypeError ? "mock not reachable: retrying" : String(error.message));
     }
     setTimeout(poll, POLL_MS);
   }
@@ -602,6 +620,11 @@
     }
     $("older").addEventListener("click", () => loadOlder().catch(report));
     if (source.live) {
+      $("token-save").addEventListener("click", () => {
+        sessionStorage.setItem(TOKEN, $("admin-token").value);
+        $("token-form").hidden = true;
+        loadRequests().then(refreshView).catch(report);
+      });
       $("clear").addEventListener("click", () =>
         source.clear().then(() => { state.selected = null; clear($("detail")); return loadRequests(); })
           .then(refreshView).catch(report));
@@ -609,7 +632,7 @@
         const times = Number($("fault-times").value), status = Number($("fault-status").value);
         source.fault(status, times).then(() => setStatus(`the next ${times} request(s) get ${status}`)).catch(report);
       });
-      loadRequests().then(() => setTimeout(poll, POLL_MS)).catch(report);
+      loadRequests().catch(report).then(() => setTimeout(poll, POLL_MS));
     } else {
       document.body.classList.add("static");
       if (source.title) document.title = source.title;
