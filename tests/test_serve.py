@@ -758,7 +758,7 @@ def test_delays_hold_only_the_delayed_requests_and_clearing_wakes_them() -> None
             assert time.monotonic() - started < 2
         assert statuses == []  # still sleeping
         started = time.monotonic()
-        assert served.request("DELETE", "/_lineage/faults", timeout=5)[0] == 204
+        assert served.request("DELETE", "/_lineage/faults", headers=JSON_TYPE, timeout=5)[0] == 204
         for thread in delayed:
             thread.join(10)
         woken_after = time.monotonic() - started
