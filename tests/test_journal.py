@@ -23,7 +23,7 @@ from lineage_contract.mock._journal import (
     open_journal,
     records_json,
 )
-from lineage_contract.validation import Kind, Violation, parse_json
+from lineage_contract.validation import Kind, Level, Violation, parse_json
 
 RUN_A = "0190d3a4-6c1e-7b8a-9f3d-2e4c5a6b7c8d"
 RUN_B = "0190d3a4-6c1e-7b8a-9f3d-2e4c5a6b7c8e"
@@ -201,6 +201,47 @@ def test_pages(journal: Journal) -> None:
     assert len(journal.page(max_bytes=2 * size - 1).records) == 1
     assert len(journal.page(max_bytes=1).records) == 1  # the first always
     assert journal.page(since=5) == Page([], None)
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({"limit": 10}, [6, 5, 4, 3, 2, 1]),
+        ({"limit": 2}, [6, 5]),
+        ({"limit": 2, "before": 5}, [4, 3]),
+        ({"limit": 10, "since": 4}, [6, 5]),
+        ({"limit": 10, "since": 2, "before": 5}, [4, 3]),
+        ({"limit": 10, "valid": False}, [5, 2]),
+        ({"limit": 10, "run_id": RUN_B}, [6, 3]),
+        ({"limit": 10, "job": "daily"}, [5, 3, 2, 1]),
+        ({"limit": 10, "warned": True}, [5]),
+        ({"limit": 10, "warned": False}, [6, 4, 3, 2, 1]),
+        ({"limit": 10, "before": 1}, []),
+    ],
+)
+def test_latest_lists_newest_first(
+    journal: Journal, options: dict[str, Any], expected: list[int]
+) -> None:
+    warning = Violation(Kind.SPEC, "required", "no _producer", pointer="/y", level=Level.WARNING)
+    for made in (
+        record(),
+        record(valid=False),
+        record(run_id=RUN_B),
+        record(job="other/weekly", run_id=None),
+        record(valid=False),
+        record(run_id=RUN_B, job="other/weekly"),
+    ):
+        journal.append(made)
+    (fifth,) = [r for r in journal.records() if r.id == 5]
+    if isinstance(journal, MemoryJournal):
+        fifth.violations.append(warning)
+    else:  # the row as the journal keeps it
+        with journal.connection(write=True) as conn:
+            conn.execute(
+                "UPDATE records SET violations = ? WHERE id = 5",
+                (orjson.dumps([v.to_dict() for v in [*fifth.violations, warning]]),),
+            )
+    assert [r.id for r in journal.latest(**options)] == expected
 
 
 # -- memory ------------------------------------------------------------------------

@@ -54,6 +54,13 @@ def test_wheel_is_typed(wheel: Path) -> None:
     assert not any(name.startswith(("tests/", "fixtures/", "bench/")) for name in names)
 
 
+def test_wheel_carries_the_console(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        for name in ("index.html", "console.css", "console.js"):
+            packaged = archive.read(f"lineage_contract/mock/console/{name}")
+            assert packaged == (ROOT / "lineage_contract" / "mock" / "console" / name).read_bytes()
+
+
 def test_wheel_declares_the_entry_points(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         entry_points = next(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -100,3 +101,22 @@ def test_json_summary_and_journal(emitter: Path, tmp_path: Path) -> None:
 def test_usage_errors(args: list[str], message: str) -> None:
     result = run(*args)
     assert result.returncode == 2 and message in result.stderr
+
+
+def test_a_report_of_what_the_command_sent(emitter: Path, tmp_path: Path) -> None:
+    report = tmp_path / "report.html"
+    done = run("--report", str(report), "--", sys.executable, str(emitter), "START,COMPLETE")
+    assert done.returncode == 0, done.stderr
+    html = report.read_text()
+    (data,) = re.findall(r'<script type="application/json" id="lineage-data">(.*?)</script>', html)
+    embedded = json.loads(data)
+    assert [r["eventType"] for r in embedded["requests"]] == ["START", "COMPLETE"]
+    assert [r["state"] for r in embedded["runs"]] == ["complete"]
+    assert embedded["title"].startswith("lineage-contract run: ")
+
+
+def test_a_report_that_cannot_be_written_is_a_usage_error(emitter: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such" / "report.html"
+    done = run("--report", str(missing), "--", sys.executable, str(emitter), "START")
+    assert done.returncode == 2
+    assert f"cannot write {missing}" in done.stderr

@@ -33,6 +33,7 @@ LISTENING = re.compile(r"^listening on http://(\[[0-9a-fA-F:]+\]|[\w.\-]+):(\d+)
 PATH = "/api/v1/lineage"
 REQUEST_LINE = re.compile(r"^[A-Z]+ /\S* \d{3} ")
 STARTUP = 60.0
+JSON_TYPE = {"Content-Type": "application/json"}
 
 
 def event(run_id: str | None = None, event_type: str = "START") -> dict[str, Any]:
@@ -235,7 +236,7 @@ def test_records_what_it_answered() -> None:
         assert len(served.events()) == 2
         assert len(served.events("?valid=false")) == 1
         assert len(served.events(f"?runId={run_id}")) == 1
-        assert served.request("DELETE", "/_lineage/events")[0] in (200, 204)
+        assert served.request("DELETE", "/_lineage/events", headers=JSON_TYPE)[0] in (200, 204)
         assert served.events() == []
         assert served.stop() == 0
 
@@ -424,7 +425,7 @@ def test_workers_without_journal_use_a_temporary_file_and_remove_it() -> None:
 def test_workers_record_what_a_drop_answered() -> None:
     # granian hands the app no socket to close: the client gets a 500, and so says the record.
     with serve("--workers", "2", "--quiet") as served:
-        assert served.request("POST", "/_lineage/faults", '{"drop": true}')[0] == 201
+        assert served.request("POST", "/_lineage/faults", '{"drop": true}', JSON_TYPE)[0] == 201
         answered = served.post(event())
         (record,) = served.events()
         assert served.stop() == 0
@@ -757,7 +758,7 @@ def test_delays_hold_only_the_delayed_requests_and_clearing_wakes_them() -> None
             assert time.monotonic() - started < 2
         assert statuses == []  # still sleeping
         started = time.monotonic()
-        assert served.request("DELETE", "/_lineage/faults", timeout=5)[0] == 204
+        assert served.request("DELETE", "/_lineage/faults", headers=JSON_TYPE, timeout=5)[0] == 204
         for thread in delayed:
             thread.join(10)
         woken_after = time.monotonic() - started

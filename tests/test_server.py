@@ -141,7 +141,8 @@ ANSWERS: list[tuple[str, str, str, dict[str, str], bytes, int, dict[str, str], A
     ("put", "PUT", PATH, JSON, EVENT, 405, ALLOW, ["method"]),
     ("delete-no-auth", "DELETE", PATH, {}, b"", 405, ALLOW, ["method"]),
     ("other-path", "POST", "/api/v1/lineages", JSON, EVENT, 404, {}, ["path"]),
-    ("root", "GET", "/", {}, b"", 404, {}, ["path"]),
+    ("root-post", "POST", "/", JSON, EVENT, 404, {}, ["path"]),
+    ("other-get", "GET", "/index.html", {}, b"", 404, {}, ["path"]),
     ("head", "HEAD", PATH, {}, b"", 405, ALLOW, None),
 ]
 
@@ -352,7 +353,7 @@ def test_events_over_http(app: MockApp, client: Client) -> None:
         assert [r["status"] for r in got] == statuses, query
     for query in ("valid=maybe", "since=x"):
         assert client.get(f"/_lineage/events?{query}").status_code == 400
-    assert client.delete("/_lineage/events").status_code == 204
+    assert client.delete("/_lineage/events", content_type="application/json").status_code == 204
     assert orjson.loads(client.get("/_lineage/events").get_data()) == []
 
 
@@ -516,6 +517,39 @@ def test_healthz_and_admin_routing(app: MockApp, client: Client) -> None:
     assert len(app.records()) == 1  # the mock's own endpoints are not recorded
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "content_type", "status"),
+    [
+        ("DELETE", "/_lineage/events", None, 415),
+        ("DELETE", "/_lineage/events", "text/plain", 415),
+        ("DELETE", "/_lineage/events", "application/json", 204),
+        ("DELETE", "/_lineage/events", "application/json; charset=utf-8", 204),
+        ("DELETE", "/_lineage/faults", None, 415),
+        ("DELETE", "/_lineage/faults", "application/json", 204),
+        ("POST", "/_lineage/faults", None, 415),
+        ("POST", "/_lineage/faults", "text/plain", 415),
+        ("POST", "/_lineage/faults", "application/x-www-form-urlencoded", 415),
+        ("POST", "/_lineage/faults", "multipart/form-data; boundary=x", 415),
+        ("POST", "/_lineage/faults", "application/json", 201),
+    ],
+)
+def test_admin_calls_that_change_state_need_a_json_content_type(
+    app: MockApp, client: Client, method: str, path: str, content_type: str | None, status: int
+) -> None:
+    # What a page on another origin can send without a preflight changes nothing.
+    client.post(PATH, headers=JSON, data=EVENT)
+    app.faults.fail_next(503, times=5)
+    body = b'{"status": 502}' if method == "POST" else b""
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    response = client.open(path, method=method, headers=headers, data=body)
+    assert response.status_code == status
+    if status == 415:
+        assert response.mimetype == PROBLEM_JSON
+        assert "application/json" in orjson.loads(response.get_data())["detail"]
+        assert (len(app.records()), app.faults.pending) == (1, 5)
+    app.faults.clear()
+
+
 def test_dropped_count_is_reported(contract: Contract) -> None:
     app = create_app(contract, journal_limit=2)
     client = Client(app)
@@ -651,7 +685,7 @@ def test_faults_over_http(app: MockApp, client: Client) -> None:
     ]
     assert client.post(PATH, headers=JSON, data=EVENT).status_code == 503
     assert app.faults.pending == 3
-    assert client.delete("/_lineage/faults").status_code == 204
+    assert client.delete("/_lineage/faults", content_type="application/json").status_code == 204
     assert app.faults.pending == 0
     assert client.post(PATH, headers=JSON, data=EVENT).status_code == 200
 

@@ -76,6 +76,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="fail when a run has no terminal event (COMPLETE, FAIL or ABORT)",
     )
     parser.add_argument("--gzip", action="store_true", help="ask the client to gzip its requests")
+    parser.add_argument(
+        "--report",
+        metavar="FILE",
+        help="also write the console's views of what the command sent as one HTML file",
+    )
     parser.set_defaults(run=run)
 
 
@@ -106,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             return fail(f"cannot run {command[0]}: {exc.strerror or exc}")
         _settle(server, args.settle)
-        summary = Summary.of(server.records(), contract)
+        records = server.records()
+        summary = Summary.of(records, contract)
     out_path: str | None = args.output
     try:
         with _output(out_path, json_format=args.format == "json") as out:
@@ -116,6 +122,14 @@ def run(args: argparse.Namespace) -> int:
                 out.write(summary.text(status))
     except OSError as exc:
         return fail(f"cannot write {out_path}: {exc.strerror or exc}")
+    if args.report:
+        from ._report import record_items, write_report
+
+        title = f"{PROG} run: {' '.join(command)} (exited {status})"
+        try:
+            write_report(args.report, record_items(records, contract), contract, title=title)
+        except OSError as exc:
+            return fail(f"cannot write {args.report}: {exc.strerror or exc}")
     if status != 0:
         return status
     return summary.exit_code(fail_on=args.fail_on, require_complete=args.require_complete)

@@ -18,7 +18,10 @@ What the lineage operation answers (statuses and bodies from the contract):
 
 Beside it, under ``/_lineage/``: ``GET``/``DELETE events`` (the journal,
 filtered by ``valid``, ``runId``, ``job``, ``since``), ``GET healthz``,
-``GET``/``POST``/``DELETE faults``.
+``GET``/``POST``/``DELETE faults``, and the console (``GET ui`` and its files,
+also ``GET /``; see :mod:`._console`). A call that changes state (``POST``,
+``DELETE``) must say ``Content-Type: application/json``, which no page on
+another origin can send without the browser asking first (415 otherwise).
 
 A ``drop`` fault needs the server to hand over the client socket (werkzeug's
 development server and gunicorn do); elsewhere (granian, waitress) the request
@@ -63,6 +66,7 @@ from ..validation import (
     too_large,
 )
 from ..validation._request import fold_slashes, target_path
+from . import _console
 from ._faults import DEFAULT_MAX_DELAY, FaultError, Faults, SharedFaults, parse_fault
 from ._journal import (
     DEFAULT_BYTES,
@@ -234,6 +238,8 @@ class MockApp:
         path = request_path(environ)
         if path.startswith(ADMIN_PREFIX):
             return self._admin(environ, start_response, path[len(ADMIN_PREFIX) - 1 :])
+        if path == "/" and path not in self.paths and environ.get("REQUEST_METHOD") in _READS:
+            return self._admin(environ, start_response, "/ui")
         return self._lineage(environ, start_response, path)
 
     def _lineage(
@@ -332,7 +338,7 @@ class MockApp:
                 raise problem_class(404)(
                     f"no such mock endpoint: {ADMIN_PREFIX}{route.lstrip('/')}"
                 )
-            if self.admin is not None:
+            if self.admin is not None and route not in _PUBLIC:
                 refused = self.admin.violation(environ_header(environ))
                 if refused is not None:
                     raise Unauthorized(
@@ -341,6 +347,12 @@ class MockApp:
             name = methods.get(request.method)
             if name is None:
                 raise MethodNotAllowed(valid_methods=sorted(methods))
+            if request.method not in _READS and request.mimetype != "application/json":
+                # A cross-origin page can POST text/plain or a form without asking first.
+                raise problem_class(415)(
+                    f"{request.method} {ADMIN_PREFIX}{route.lstrip('/')} needs "
+                    "Content-Type: application/json"
+                )
             try:
                 response: Response = getattr(self, name)(request)
             except RequestEntityTooLarge:
@@ -408,11 +420,38 @@ class MockApp:
         return _json_response(orjson.dumps(runs))
 
     def _get_graph(self, request: Request) -> Response:
+        """The lineage graph, each node with its findings and each dataset with its facets."""
         _Query(request, ())
-        lineage = self.lineage()
-        graph = lineage.graph.to_dict()
-        graph["findings"] = [f.to_dict() for f in lineage.findings()]
+        entries = _console.record_entries(self.journal.records())
+        _, graph = _console.lineage_views(entries, self.contract)
         return _json_response(orjson.dumps(graph))
+
+    def _get_ui(self, request: Request) -> Response:
+        return _console.page_response()
+
+    def _get_ui_css(self, request: Request) -> Response:
+        return _console.asset_response("console.css")
+
+    def _get_ui_js(self, request: Request) -> Response:
+        return _console.asset_response("console.js")
+
+    def _get_ui_requests(self, request: Request) -> Response:
+        """The console's rows, newest first: ``before`` pages back, ``since`` polls for new ones."""
+        query = _Query(request, _UI_REQUESTS_QUERY)
+        before = query.id("before")
+        return _console.json_response(
+            _console.requests_page(
+                self.journal,
+                self.anatomy,
+                limit=min(query.count("limit", _console.PAGE_SIZE), self.page_size),
+                before=before or None,
+                since=query.id("since"),
+                valid=_parse_bool(query.text("valid"), "valid"),
+                warned=_parse_bool(query.text("warnings"), "warnings"),
+                run_id=query.text("runId"),
+                job=query.text("job"),
+            )
+        )
 
     def _get_healthz(self, request: Request) -> Response:
         return _json_response(
@@ -483,7 +522,16 @@ class MockApp:
         return f"<MockApp {self.method} {self.contract.path} journal={self.journal!r}>"
 
 
+_READS = frozenset(("GET", "HEAD", "OPTIONS"))
+# The console's page and files hold no data: a browser gets them without the admin token,
+# and the page asks for it when the data wants it.
+_PUBLIC = frozenset(("/ui", "/ui/", "/ui/console.css", "/ui/console.js"))
 _ADMIN_ROUTES: dict[str, dict[str, str]] = {
+    "/ui": {"GET": "_get_ui", "HEAD": "_get_ui"},
+    "/ui/": {"GET": "_get_ui", "HEAD": "_get_ui"},
+    "/ui/console.css": {"GET": "_get_ui_css", "HEAD": "_get_ui_css"},
+    "/ui/console.js": {"GET": "_get_ui_js", "HEAD": "_get_ui_js"},
+    "/ui/requests": {"GET": "_get_ui_requests", "HEAD": "_get_ui_requests"},
     "/events": {"GET": "_get_events", "HEAD": "_get_events", "DELETE": "_delete_events"},
     "/healthz": {"GET": "_get_healthz", "HEAD": "_get_healthz"},
     "/runs": {"GET": "_get_runs", "HEAD": "_get_runs"},
@@ -515,6 +563,7 @@ def _parse_bool(value: str | None, name: str) -> bool | None:
 
 
 _EVENTS_QUERY = ("valid", "warnings", "runId", "job", "since", "cursor", "limit")
+_UI_REQUESTS_QUERY = ("valid", "warnings", "runId", "job", "since", "before", "limit")
 _MAX_ID = (1 << 63) - 1  # SQLite's largest integer
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import fcntl
+import itertools
 import logging
 import os
 import sqlite3
@@ -225,6 +226,23 @@ class Journal(abc.ABC):
         """
         found = self.records(valid=valid, run_id=run_id, job=job, since=since)
         return _paged(_warned(found, warned), limit, max_bytes)
+
+    def latest(
+        self,
+        *,
+        limit: int,
+        before: int | None = None,
+        since: int = 0,
+        valid: bool | None = None,
+        warned: bool | None = None,
+        run_id: str | None = None,
+        job: str | None = None,
+    ) -> list[Record]:
+        """Newest first: at most ``limit`` records with ids above ``since`` and below ``before``,
+        filtered as :meth:`page` filters."""
+        found = self.records(valid=valid, run_id=run_id, job=job, since=since)
+        newest = (r for r in reversed(found) if before is None or r.id < before)
+        return list(itertools.islice(_warned(newest, warned), limit))
 
     @abc.abstractmethod
     def clear(self) -> None: ...
@@ -696,6 +714,29 @@ class SqliteJournal(Journal):
         finally:
             self._give(conn)
 
+    def latest(
+        self,
+        *,
+        limit: int,
+        before: int | None = None,
+        since: int = 0,
+        valid: bool | None = None,
+        warned: bool | None = None,
+        run_id: str | None = None,
+        job: str | None = None,
+    ) -> list[Record]:
+        sql, args = _select(valid, run_id, job, since, before=before, newest_first=True)
+        self.refresh()
+        conn = self._take()
+        try:
+            rows = conn.execute(sql, args)  # read no further than the page needs
+            try:
+                return list(itertools.islice(_warned(map(_record, rows), warned), limit))
+            finally:
+                rows.close()
+        finally:
+            self._give(conn)
+
     def clear(self) -> None:
         with self.connection(write=True) as conn:
             self._move_logs(conn)  # what was logged before the clear goes with it
@@ -743,10 +784,19 @@ class SqliteJournal(Journal):
 
 
 def _select(
-    valid: bool | None, run_id: str | None, job: str | None, since: int
+    valid: bool | None,
+    run_id: str | None,
+    job: str | None,
+    since: int,
+    *,
+    before: int | None = None,
+    newest_first: bool = False,
 ) -> tuple[str, list[Any]]:
     where = ["id > ?"]
     args: list[Any] = [since]
+    if before is not None:
+        where.append("id < ?")
+        args.append(before)
     if valid is not None:
         where.append("valid = ?")
         args.append(int(valid))
@@ -756,7 +806,8 @@ def _select(
     if job is not None:
         where.append("(job = ? OR substr(job, -?) = ?)")
         args.extend([job, len(job) + 1, "/" + job])
-    return f"SELECT {_COLUMNS} FROM records WHERE {' AND '.join(where)} ORDER BY id", args
+    order = "id DESC" if newest_first else "id"
+    return f"SELECT {_COLUMNS} FROM records WHERE {' AND '.join(where)} ORDER BY {order}", args
 
 
 def _record(row: tuple[Any, ...]) -> Record:

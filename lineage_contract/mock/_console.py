@@ -1,0 +1,290 @@
+"""The console: a page that shows what a mock received, live, and the same page as a report.
+
+The page, its style sheet and its script are package data (``console/``),
+written for this project and served as they are: no build step, nothing
+fetched from elsewhere. The mock serves them under ``/_lineage/ui/`` (and the
+page at ``/``) with a Content-Security-Policy that lets the page run only its
+own script and style and talk only to the mock. The script reads the rows of
+the requests view from :func:`requests_page` (newest first, a page at a time)
+and everything else from the mock's ``/_lineage/`` endpoints.
+
+:func:`report_html` builds one self-contained file of the same page: the style
+and script inlined (allowed by their hashes), the data embedded as JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import importlib.resources
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from werkzeug.wrappers import Response
+
+from ..contract import Anatomy, Contract, get
+from ..contract._pointers import unpointer
+from ..validation import Level
+from ._journal import Journal, Record
+
+if TYPE_CHECKING:
+    from ..lineage import Tracer
+
+__all__ = [
+    "ASSETS",
+    "CSP",
+    "PAGE_SIZE",
+    "asset",
+    "asset_response",
+    "page_response",
+    "report_html",
+    "requests_page",
+    "summary",
+]
+
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+"""The page's own script and style, requests to the mock only, and never inside a frame
+(its buttons change the mock's state)."""
+
+ASSETS = {
+    "index.html": "text/html; charset=utf-8",
+    "console.css": "text/css; charset=utf-8",
+    "console.js": "text/javascript; charset=utf-8",
+}
+PAGE_SIZE = 100
+"""Rows of the requests view a page holds by default."""
+
+_STYLE_TAG = '<link rel="stylesheet" href="/_lineage/ui/console.css">'
+_SCRIPT_TAG = '<script src="/_lineage/ui/console.js" defer></script>'
+
+
+@functools.cache
+def asset(name: str) -> bytes:
+    """One of the console's files, as shipped in the package."""
+    if name not in ASSETS:
+        raise KeyError(name)
+    return importlib.resources.files(__package__).joinpath("console", name).read_bytes()
+
+
+def _headers(content_type: str) -> dict[str, str]:
+    return {
+        "Content-Type": content_type,
+        "Content-Security-Policy": CSP,
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-cache",
+        "Referrer-Policy": "no-referrer",
+    }
+
+
+def page_response() -> Response:
+    return asset_response("index.html")
+
+
+def asset_response(name: str) -> Response:
+    return Response(asset(name), headers=_headers(ASSETS[name]))
+
+
+def json_response(data: Any) -> Response:
+    return Response(orjson.dumps(data), headers=_headers("application/json"))
+
+
+def summary(record: Record, anatomy: Anatomy) -> dict[str, Any]:
+    """A row of the requests view: what a person scans for, without the body."""
+    errors = sum(1 for v in record.violations if v.level is Level.ERROR)
+    event_type = get(record.event, anatomy.event_type) if record.parsed else None
+    return {
+        "id": record.id,
+        "time": record.iso_time,
+        "method": record.method,
+        "path": record.path,
+        "status": record.status,
+        "valid": record.valid,
+        "warned": record.warned,
+        "errors": errors,
+        "warnings": len(record.violations) - errors,
+        "eventType": event_type if isinstance(event_type, str) else None,
+        "job": record.job,
+        "runId": record.run_id,
+    }
+
+
+def requests_page(
+    journal: Journal,
+    anatomy: Anatomy,
+    *,
+    limit: int = PAGE_SIZE,
+    before: int | None = None,
+    since: int = 0,
+    valid: bool | None = None,
+    warned: bool | None = None,
+    run_id: str | None = None,
+    job: str | None = None,
+) -> dict[str, Any]:
+    """Rows newest first; ``next`` is the ``before`` of the following page (None: no more),
+    ``newest`` the journal's latest id whatever the filters, ``total`` its count."""
+    found = journal.latest(
+        limit=limit + 1,
+        before=before,
+        since=since,
+        valid=valid,
+        warned=warned,
+        run_id=run_id,
+        job=job,
+    )
+    rows = found[:limit]
+    newest = journal.latest(limit=1)
+    return {
+        "requests": [summary(r, anatomy) for r in rows],
+        "next": rows[-1].id if len(found) > limit else None,
+        "newest": newest[0].id if newest else 0,
+        "total": journal.count,
+    }
+
+
+def report_item(record: Record, anatomy: Anatomy) -> dict[str, Any]:
+    """A record as a report embeds it: its row and its body, findings and headers."""
+    data = record.to_dict()
+    if record.parsed:
+        data["event"], data["body"] = record.event, None  # ``event`` holds the body
+    return {**data, **summary(record, anatomy)}
+
+
+def report_html(
+    requests: Iterable[dict[str, Any]],
+    *,
+    runs: list[dict[str, Any]] | None,
+    graph: dict[str, Any] | None,
+    title: str,
+) -> str:
+    """The console as one file that opens from disk: nothing is fetched, nothing is sent.
+
+    The data is JSON in a ``<script type="application/json">`` element with every
+    ``<`` escaped, so that no value can end the element or open a comment; the
+    style and the script are inlined and the policy allows those two by hash.
+    """
+    data = orjson.dumps({"title": title, "requests": list(requests), "runs": runs, "graph": graph})
+    embedded = data.replace(b"<", b"\\u003c").decode()
+    style = asset("console.css").decode()
+    script = asset("console.js").decode()
+    policy = (
+        f"default-src 'none'; script-src {_hash(script)}; style-src {_hash(style)}; "
+        "img-src data:; base-uri 'none'; form-action 'none'"
+    )
+    if "</script" in script.lower() or "</style" in style.lower():  # would end the element
+        raise RuntimeError("console.js or console.css holds an end tag")
+    page = asset("index.html").decode()
+    for tag in (_STYLE_TAG, _SCRIPT_TAG):
+        if tag not in page:  # the page and this function are edited together
+            raise RuntimeError(f"console/index.html lost {tag}")
+    head = (
+        f'<meta http-equiv="Content-Security-Policy" content="{policy}">\n'
+        f"<style>{style}</style>\n"
+        f'<script type="application/json" id="lineage-data">{embedded}</script>'
+    )
+    page = page.replace(_STYLE_TAG, head).replace(_SCRIPT_TAG, "")
+    # At the end of the body, the script finds the page (and the data) already parsed.
+    return page.replace("</body>", f"<script>{script}</script>\n</body>")
+
+
+def _hash(text: str) -> str:
+    digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+    return f"'sha256-{digest}'"
+
+
+Entry = tuple[Any, Any, "bytes | None", list[dict[str, Any]], bool]
+"""One event for the lineage views: where it is (a record id), the parsed event, its bytes
+when known, its findings (``Violation.to_dict()`` s) and whether it keeps the contract."""
+
+
+def lineage_views(
+    entries: Iterable[Entry], contract: Contract, *, ended: bool = False
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The runs and the lineage graph the events tell, as the console draws them.
+
+    The graph of :class:`~lineage_contract.lineage.Lineage` (from the events that keep
+    the contract, as the mock's ``/_lineage/graph``), each node with its findings (those
+    across events and each event's own, placed by pointer: ``/inputs/0/...`` on that
+    dataset, anything else on the event's job) and each dataset with its facets, the
+    latest of each name. ``ended``: no more events will come (open runs are findings).
+    """
+    from ..lineage import Lineage  # networkx: only when the graph is asked for
+
+    lineage: Lineage[Any] = Lineage(contract)
+    events: dict[Any, Any] = {}
+    facets: dict[tuple[str, str], dict[str, Any]] = {}
+    placed: list[tuple[Any, dict[str, Any]]] = []
+    for where, event, body, violations, valid in entries:
+        events[where] = event
+        placed.extend((where, v) for v in violations)
+        if not valid:
+            continue
+        lineage.add(event, where, body=body)
+        for dataset in _datasets(event):
+            named = dataset.get("facets")
+            if isinstance(named, dict):
+                facets.setdefault((dataset["namespace"], dataset["name"]), {}).update(named)
+    across = [f.to_dict() for f in lineage.findings(ended=ended)]
+    graph = lineage.graph.to_dict()
+    graph["findings"] = across
+    nodes = {(n["kind"], n["namespace"], n["name"]): n for n in graph["nodes"]}
+    for node in graph["nodes"]:
+        node["findings"] = 0
+        node["findingList"] = []
+        if node["kind"] == "dataset":
+            node["facets"] = facets.get((node["namespace"], node["name"]), {})
+    for where, finding in [*placed, *((f.get("where"), f) for f in across)]:
+        key = _node_of(lineage.tracer, events.get(where), finding.get("pointer") or "")
+        node = nodes.get(key) if key is not None else None
+        if node is not None:
+            node["findings"] += 1
+            node["findingList"].append(finding)
+    return lineage.runs.to_list(ended=ended), graph
+
+
+def record_entries(records: Iterable[Record]) -> Iterator[Entry]:
+    """The parsed records of a journal as :func:`lineage_views` takes them."""
+    for record in records:
+        if record.parsed:
+            violations = [v.to_dict() for v in record.violations]
+            yield record.id, record.event, record.body, violations, record.valid
+
+
+_SIDES = ("inputs", "outputs")
+
+
+def _datasets(event: Any) -> Iterator[dict[str, Any]]:
+    if not isinstance(event, dict):
+        return
+    for side in _SIDES:
+        items = event.get(side)
+        for item in items if isinstance(items, list) else ():
+            if (
+                isinstance(item, dict)
+                and isinstance(item.get("namespace"), str)
+                and isinstance(item.get("name"), str)
+            ):
+                yield item
+
+
+def _node_of(tracer: Tracer, event: Any, pointer: str) -> tuple[str, str, str] | None:
+    """The graph node a finding at ``pointer`` in ``event`` is about: a dataset or the job."""
+    from ..lineage import DATASET, JOB
+
+    try:
+        parts = unpointer(pointer)
+    except ValueError:
+        parts = []
+    if isinstance(event, dict) and len(parts) >= 2 and parts[0] in _SIDES:
+        items = event.get(parts[0])
+        index = int(parts[1]) if parts[1].isdigit() else -1
+        if isinstance(items, list) and 0 <= index < len(items):
+            item = items[index]
+            if isinstance(item, dict):
+                return (DATASET, str(item.get("namespace")), str(item.get("name")))
+    job = tracer.job(event) if event is not None else None
+    return None if job is None else (JOB, job[0], "/".join(job[1:]))
