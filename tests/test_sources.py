@@ -718,6 +718,7 @@ def test_a_named_pipe_given_by_name_is_read_as_a_stream(tmp_path: Path) -> None:
             "validate",
             "--no-progress",
             "--no-lineage",
+            "--no-conformance",
             str(pipe),
         ],
         stdout=subprocess.PIPE,

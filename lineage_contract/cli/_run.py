@@ -32,6 +32,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
+from ._conformance import add_arguments as add_conformance_arguments
 from ._conformance import conformance
 from ._errors import PROG, fail
 
@@ -76,6 +77,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="fail when a run has no terminal event (COMPLETE, FAIL or ABORT)",
     )
     parser.add_argument("--gzip", action="store_true", help="ask the client to gzip its requests")
+    add_conformance_arguments(parser)
     parser.add_argument(
         "--report",
         metavar="FILE",
