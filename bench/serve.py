@@ -317,6 +317,28 @@ def scenarios(journal_dir: Path) -> dict[str, Callable[[], Running]]:
             [*serve, "--port", "0", "--workers", "2", "--journal", str(journal), "--quiet"],
         )
 
+    def mock_workers_spec() -> Running:
+        mirror = ROOT.parent / "shared" / "corpus" / "openlineage-spec" / "versions"
+        if not mirror.is_dir():
+            raise RuntimeError(f"no schema mirror at {mirror}")
+        journal = journal_dir / "workers-spec.sqlite"
+        return launch(
+            "mock --workers 2, OpenLineage conformance",
+            [
+                *serve,
+                "--port",
+                "0",
+                "--workers",
+                "2",
+                "--journal",
+                str(journal),
+                "--quiet",
+                "--schemas",
+                str(mirror),
+                "--offline",
+            ],
+        )
+
     def mock_gunicorn() -> Running:
         port = free_port()
         journal = journal_dir / "gunicorn.sqlite"
@@ -413,6 +435,7 @@ def scenarios(journal_dir: Path) -> dict[str, Callable[[], Running]]:
         "mock": mock,
         "mock-logged": mock_logged,
         "workers": mock_workers,
+        "workers-spec": mock_workers_spec,
         "gunicorn-mock": mock_gunicorn,
         "gunicorn": gunicorn_trivial,
         "granian": granian_trivial,

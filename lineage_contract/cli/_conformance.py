@@ -20,13 +20,16 @@ if TYPE_CHECKING:
     from ..validation import EventCheck
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser, *, always: bool = True) -> None:
+    """``always``: on by default; else on when a mirror is given (a server's request
+    path pays for every check, so it checks by default only what it can read locally)."""
     parser.add_argument(
         "--conformance",
         action=argparse.BooleanOptionalAction,
-        default=True,
+        default=True if always else None,
         help="check every facet against the OpenLineage schema its _schemaURL names, and the "
-        "event against its core schema (warnings; default: on)",
+        "event against its core schema (warnings; default: "
+        + ("on)" if always else "on when --schemas or $LINEAGE_CONTRACT_SCHEMAS names a mirror)"),
     )
     parser.add_argument(
         "--schemas",
@@ -52,11 +55,12 @@ def offline(args: argparse.Namespace, environ: Mapping[str, str] = os.environ) -
 
 def settings(args: argparse.Namespace) -> Settings | None:
     """Where schemas come from, as the options say; None with ``--no-conformance``."""
-    if not args.conformance:
-        return None
     from ..spec import Settings, mirror_from_env
 
     mirror = args.schemas or mirror_from_env()
+    wanted = args.conformance if args.conformance is not None else mirror is not None
+    if not wanted:
+        return None
     return Settings(str(mirror) if mirror is not None else None, offline(args))
 
 

@@ -77,7 +77,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="fail when a run has no terminal event (COMPLETE, FAIL or ABORT)",
     )
     parser.add_argument("--gzip", action="store_true", help="ask the client to gzip its requests")
-    add_conformance_arguments(parser)
+    add_conformance_arguments(parser, always=False)
     parser.add_argument(
         "--report",
         metavar="FILE",

@@ -81,7 +81,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="serve with N worker processes under granian (needs lineage-contract[serve])",
     )
-    add_conformance_arguments(parser)
+    add_conformance_arguments(parser, always=False)
     parser.add_argument("--quiet", action="store_true", help="no log line per request on stderr")
     parser.add_argument(
         "--max-delay",

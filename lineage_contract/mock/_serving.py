@@ -147,9 +147,11 @@ class ServeOptions:
         except ValueError as exc:
             raise ValueError(f"{ENV_MAX_DELAY}: {exc}") from None
         admin = tuple(t.strip() for t in environ.get(ENV_ADMIN_TOKENS, "").split(",") if t.strip())
+        # As serve does: on when asked, else when a mirror is named.
         conformance = None
-        if environ.get(ENV_CONFORMANCE, "1").strip() not in ("0", "false", "no"):
-            mirror = mirror_from_env(environ)
+        asked = environ.get(ENV_CONFORMANCE, "").strip().lower()
+        mirror = mirror_from_env(environ)
+        if asked in ("1", "true", "yes") or (not asked and mirror is not None):
             conformance = Settings(str(mirror) if mirror else None, offline_from_env(environ))
         return cls(
             tokens=tokens,
