@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lineage_contract import Kind, Validator
+from lineage_contract import Kind, Validator, strategies
 from lineage_contract.testing.reference import Reference
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -146,22 +146,11 @@ def test_requests(
 
 # -- generated events ------------------------------------------------------------------
 
-# lineage_contract.strategies is written alongside; until it is there, these are skipped.
-strategies: Any
-try:
-    from lineage_contract import strategies
-except ImportError:  # pragma: no cover
-    strategies = None
-
-needs_strategies = pytest.mark.skipif(
-    strategies is None, reason="TODO: lineage_contract.strategies is not there yet"
-)
 GENERATED = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
 )
 
 
-@needs_strategies
 @GENERATED
 @given(event=strategies.valid_events() if strategies else st.nothing())
 def test_generated_valid_events(event: Any) -> None:
@@ -170,7 +159,6 @@ def test_generated_valid_events(event: Any) -> None:
     assert verdicts == dict.fromkeys(verdicts, True), verdicts
 
 
-@needs_strategies
 @GENERATED
 @given(broken=strategies.invalid_events() if strategies else st.nothing())
 def test_generated_invalid_events(broken: Any) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import importlib.util
 import json
 import os
 import queue
@@ -25,10 +24,6 @@ import pytest
 from lineage_contract.mock import app_from_env
 
 ROOT = Path(__file__).resolve().parents[1]
-needs_granian = pytest.mark.skipif(
-    importlib.util.find_spec("granian") is None,
-    reason="--workers needs granian (lineage-contract[serve])",
-)
 LISTENING = re.compile(r"^listening on http://(\[[0-9a-fA-F:]+\]|[\w.\-]+):(\d+)$")
 PATH = "/api/v1/lineage"
 REQUEST_LINE = re.compile(r"^[A-Z]+ /\S* \d{3} ")
@@ -334,8 +329,8 @@ def _unusable_journal(tmp_path: Path, kind: str) -> Path:
         ("directory", (), "not a regular file"),
         ("missing directory", (), "unable to open database file"),
         ("not sqlite", (), "file is not a database"),
-        pytest.param("device", WORKERS, "not a regular file", marks=needs_granian),
-        pytest.param("not sqlite", WORKERS, "file is not a database", marks=needs_granian),
+        ("device", WORKERS, "not a regular file"),
+        ("not sqlite", WORKERS, "file is not a database"),
     ],
 )
 def test_an_unusable_journal_is_refused_at_start(
@@ -380,7 +375,6 @@ def test_binds_ipv6_loopback_when_told() -> None:
 # -- workers --------------------------------------------------------------------
 
 
-@needs_granian
 def test_workers_share_one_journal_file(tmp_path: Path) -> None:
     journal = tmp_path / "shared.sqlite"
     run_ids = [str(uuid.uuid4()) for _ in range(24)]
@@ -406,7 +400,6 @@ def test_workers_share_one_journal_file(tmp_path: Path) -> None:
     assert journal.exists()
 
 
-@needs_granian
 def test_workers_without_journal_use_a_temporary_file_and_remove_it() -> None:
     with serve("--workers", "2", "--token", "w") as served:
         assert served.post(event(), token="w") == 200
@@ -421,7 +414,6 @@ def test_workers_without_journal_use_a_temporary_file_and_remove_it() -> None:
     assert not path.parent.exists()
 
 
-@needs_granian
 def test_workers_record_what_a_drop_answered() -> None:
     # granian hands the app no socket to close: the client gets a 500, and so says the record.
     with serve("--workers", "2", "--quiet") as served:
@@ -432,7 +424,6 @@ def test_workers_record_what_a_drop_answered() -> None:
     assert answered == record["status"] == 500
 
 
-@needs_granian
 def test_workers_stop_on_sigint_and_free_the_port() -> None:
     with serve("--workers", "2") as served:
         assert served.post(event()) == 200
@@ -463,8 +454,7 @@ def test_factory_reads_its_options_from_the_environment(tmp_path: Path) -> None:
 
 def test_gunicorn_runs_the_factory(tmp_path: Path) -> None:
     gunicorn = Path(sys.executable).parent / "gunicorn"
-    if not gunicorn.exists():
-        pytest.skip("gunicorn is not installed")
+    assert gunicorn.exists(), "gunicorn comes with the [test] extra"
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -519,7 +509,7 @@ def _auth() -> dict[str, str]:
     return {"Content-Type": "application/json", "Authorization": "Bearer t"}
 
 
-@pytest.mark.parametrize("workers", ["0", pytest.param("2", marks=needs_granian)])
+@pytest.mark.parametrize("workers", ["0", ("2")])
 def test_quiet_logs_no_request(workers: str) -> None:
     with serve("--quiet", "--workers", workers) as served:
         assert served.post(event()) == 200
@@ -548,7 +538,6 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-@needs_granian
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
 def test_workers_do_not_outlive_a_killed_server(tmp_path: Path) -> None:
     import time
@@ -611,7 +600,7 @@ def _chunked(target: str, body: bytes, *, token: bytes) -> bytes:
     return head + f"{len(body):x}\r\n".encode() + body + b"\r\n"
 
 
-@pytest.mark.parametrize("workers", ["0", pytest.param("2", marks=needs_granian)])
+@pytest.mark.parametrize("workers", ["0", ("2")])
 def test_every_server_routes_reads_and_authenticates_alike(workers: str) -> None:
     body = json.dumps(event()).encode()
     # granian blanks a header value that is not ASCII, so only one server can take café.
@@ -644,7 +633,7 @@ def test_every_server_routes_reads_and_authenticates_alike(workers: str) -> None
 
 # -- idle and slow clients, delays, a dead worker -------------------------------
 
-MODES = ["0", pytest.param("2", marks=needs_granian)]
+MODES = ["0", ("2")]
 PROBE = b"GET /_lineage/healthz HTTP/1.1\r\nHost: x\r\n"
 
 
@@ -732,7 +721,6 @@ def test_header_timeout_closes_slow_and_idle_kept_alive_connections(workers: str
         assert served.request("GET", "/_lineage/healthz")[0] == 200
 
 
-@needs_granian
 @pytest.mark.slow
 def test_delays_hold_only_the_delayed_requests_and_clearing_wakes_them() -> None:
     import time
@@ -784,7 +772,6 @@ def _pending_faults(served: Served) -> int:
     return pending
 
 
-@needs_granian
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
 def test_a_killed_worker_is_replaced_and_said_so_on_stderr(tmp_path: Path) -> None:
@@ -817,7 +804,7 @@ def test_a_killed_worker_is_replaced_and_said_so_on_stderr(tmp_path: Path) -> No
     assert "Respawning worker-1" in notes
 
 
-@pytest.mark.parametrize("workers", ["0", pytest.param("2", marks=needs_granian)])
+@pytest.mark.parametrize("workers", ["0", ("2")])
 def test_an_admin_token_guards_the_admin_api_and_only_it(workers: str) -> None:
     with serve("--workers", workers, "--quiet", "--admin-token", "adm") as served:
         assert served.request("GET", "/_lineage/healthz")[0] == 401
