@@ -21,6 +21,20 @@ MIRROR = (
     / "versions"
 )
 
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # The corpus and the spec mirror are what many tests judge against: without them
+    # those tests would prove nothing, so the run stops here rather than skip them.
+    missing = [p for p in (SHARED / "corpus", SHARED / "seed") if not p.is_dir()]
+    if missing:
+        raise pytest.UsageError(
+            f"{', '.join(map(str, missing))} not found: the tests read the shared corpus "
+            "from ../shared beside the checkout (as CI lays it out)"
+        )
+
+
 # No test reaches the network for a schema: the kit reads the mirror (beside the
 # checkout in CI), and anything not there is a finding, never a fetch. Subprocesses
 # inherit both; tests of the fetch path give their own store a loopback base URL.

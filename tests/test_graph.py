@@ -14,7 +14,6 @@ from lineage_contract.validation import Kind, Level
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "openlineage-events"
 CONTRACT = Contract.load()
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason="no ../shared/corpus")
 
 
 def corpus(pattern: str) -> list[tuple[str, Any]]:
@@ -35,7 +34,6 @@ def fed(events: list[tuple[str, Any]]) -> Lineage[str]:
 KITCHEN = "grandmas.kitchen"
 
 
-@needs_corpus
 def test_marquez_apples_draw_jobs_between_their_datasets() -> None:
     graph = fed(corpus("MarquezProject-marquez__api-src-test-resources-apples-*.json")).graph
     jobs = {key[2] for key in graph.lineage if key[0] == JOB}
@@ -69,7 +67,6 @@ def test_marquez_apples_draw_jobs_between_their_datasets() -> None:
     ]
 
 
-@needs_corpus
 def test_the_layout_puts_each_node_after_what_it_reads() -> None:
     graph = fed(corpus("MarquezProject-marquez__api-src-test-resources-apples-*.json")).graph
     place = graph.layout()
@@ -83,7 +80,6 @@ def test_the_layout_puts_each_node_after_what_it_reads() -> None:
     assert all(sorted(orders) == list(range(len(orders))) for orders in layers.values())
 
 
-@needs_corpus
 def test_to_dict_is_json_with_ids_edges_runs_and_places() -> None:
     data = fed(corpus("MarquezProject-marquez__api-src-test-resources-apples-*.json")).graph
     out = json.loads(json.dumps(data.to_dict()))
@@ -100,7 +96,6 @@ def test_to_dict_is_json_with_ids_edges_runs_and_places() -> None:
     assert {"layer", "order", "kind", "namespace", "name"} <= set(out["nodes"][0])
 
 
-@needs_corpus
 def test_column_lineage_of_the_cll_scenario_matches_its_schemas() -> None:
     lineage = fed(corpus("OpenLineage-compatibility-tests__consumer-scenarios-CLL-events-*.json"))
     graph = lineage.graph

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import importlib.util
 import json
 import os
 import queue
@@ -138,13 +137,7 @@ def journal_run_ids(path: Path) -> list[str]:
     "workers",
     [
         pytest.param(0, id="one-process"),
-        pytest.param(
-            2,
-            id="two-workers",
-            marks=pytest.mark.skipif(
-                importlib.util.find_spec("granian") is None, reason="needs granian"
-            ),
-        ),
+        pytest.param(2, id="two-workers"),
     ],
 )
 def test_journal_holds_exactly_the_acknowledged_events(tmp_path: Path, workers: int) -> None:

@@ -11,8 +11,6 @@ from hypothesis import strategies as st
 
 from lineage_contract.spec import Resolved, SchemaStore, Unresolved, resolve, standard_facets
 
-pytestmark = pytest.mark.skipif(not MIRROR.is_dir(), reason="needs ../shared/corpus")
-
 STORE = SchemaStore(MIRROR, cache_dir=None) if MIRROR.is_dir() else None
 SPEC = "https://openlineage.io/spec"
 GITHUB = "https://github.com/OpenLineage/OpenLineage/blob"

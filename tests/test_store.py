@@ -20,8 +20,6 @@ from lineage_contract.spec import (
     mirror_from_env,
 )
 
-pytestmark = pytest.mark.skipif(not MIRROR.is_dir(), reason="needs ../shared/corpus")
-
 FACET = "https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json"
 CORE = "https://openlineage.io/spec/2-0-2/OpenLineage.json"
 
