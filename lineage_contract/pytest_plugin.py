@@ -71,13 +71,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--lineage-spec",
         dest=SPEC_OPTION,
-        metavar="PATH",
+        metavar="PATH|PROFILE",
         default=None,
-        help="OpenAPI document of the lineage contract (default: the one bundled with the kit)",
+        help="OpenAPI document of the lineage contract, or a profile: oleander (the default) "
+        "or marquez",
     )
     parser.addini(
         SPEC_OPTION,
-        "OpenAPI document of the lineage contract, relative to the ini file",
+        "OpenAPI document of the lineage contract, relative to the ini file, or a profile: "
+        "oleander (the default) or marquez",
         default="",
     )
     parser.addini(
@@ -110,12 +112,20 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 def spec_path(config: pytest.Config) -> Path | None:
-    """The contract document asked for: the command line first, then the ini file."""
-    given = config.getoption(SPEC_OPTION)
+    """The contract document asked for: the command line first, then the ini file.
+
+    Either may name a profile (``oleander``, ``marquez``) instead of a file.
+    """
+    from .contract import PROFILES, profile_path
+
+    given = config.getoption(SPEC_OPTION) or None
+    if given in PROFILES:
+        return profile_path(given)
     if given:
         path = Path(given)
         return path if path.is_absolute() else config.invocation_params.dir / path
-    return _ini_path(config, SPEC_OPTION)
+    named = str(config.getini(SPEC_OPTION) or "")
+    return profile_path(named) if named in PROFILES else _ini_path(config, SPEC_OPTION)
 
 
 def _ini_path(config: pytest.Config, name: str) -> Path | None:

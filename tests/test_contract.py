@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from lineage_contract import Contract, ContractError, Validator
+from lineage_contract.contract import ResponseSpec, SecurityScheme, bundled_document_path
 from lineage_contract.contract._dialect import Target
-from lineage_contract.contract._document import ResponseSpec, SecurityScheme, bundled_document_path
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"

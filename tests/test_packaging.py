@@ -44,6 +44,12 @@ def test_wheel_carries_the_contract(wheel: Path) -> None:
         assert archive.read("lineage_contract/openapi.json") == (ROOT / "openapi.json").read_bytes()
 
 
+def test_wheel_carries_the_profiles(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        packaged = archive.read("lineage_contract/contract/profiles/marquez.json")
+    assert packaged == (ROOT / "lineage_contract/contract/profiles/marquez.json").read_bytes()
+
+
 def test_wheel_is_typed(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
@@ -75,7 +81,7 @@ def test_the_installed_wheel_finds_its_contract(wheel: Path, tmp_path: Path) -> 
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(tmp_path)
     code = (
-        "from lineage_contract.contract._document import bundled_document_path as p;"
+        "from lineage_contract.contract import bundled_document_path as p;"
         "import sys; path = p(); print(path); sys.exit(0 if path.is_file() else 1)"
     )
     result = subprocess.run(

@@ -292,6 +292,28 @@ def test_contract_and_validator_fixtures_follow_lineage_spec(
     result.stdout.fnmatch_lines(["lineage-contract: spec */spec.json"])
 
 
+@pytest.mark.parametrize("where", ["option", "ini"])
+def test_lineage_spec_takes_a_profile_name(pytester: pytest.Pytester, where: str) -> None:
+    write(
+        pytester,
+        """
+        from pathlib import Path
+
+        def test_marquez(lineage_contract, lineage_server):
+            assert Path(lineage_contract.source).name == "marquez.json"
+            assert lineage_server.post(event())[0] == 201
+            assert lineage_server.records[0].valid
+        """,
+    )
+    if where == "ini":
+        pytester.makeini("[pytest]\nlineage_spec = marquez\n")
+        result = pytester.runpytest_inprocess()
+    else:
+        result = pytester.runpytest_inprocess("--lineage-spec", "marquez")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["lineage-contract: spec */marquez.json"])
+
+
 def test_the_marker_is_registered(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_inprocess("--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.lineage(allow_invalid=False, fail_on=None):*"])

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from lineage_contract.contract._document import bundled_document_path
+from lineage_contract.contract import bundled_document_path
 from lineage_contract.mock import MockServer
 
 TOKEN = "fuzz-token"

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ._errors import PROG
-from ._options import whole_number
+from ._options import add_spec, whole_number
 
 if TYPE_CHECKING:
     from ..contract._document import Contract
@@ -56,11 +56,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed", type=int, metavar="S", help="seed for reproducible output (same seed, same bytes)"
     )
-    parser.add_argument(
-        "--spec",
-        metavar="PATH",
-        help="OpenAPI 3.0 document (JSON or YAML) to draw from (default: the bundled one)",
-    )
+    add_spec(parser, purpose="draw from")
     parser.set_defaults(run=run)
 
 

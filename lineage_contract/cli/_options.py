@@ -19,3 +19,15 @@ def whole_number(minimum: int = 0) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def add_spec(parser: argparse.ArgumentParser, *, purpose: str) -> None:
+    """``--spec PATH|PROFILE``: the contract a subcommand works with."""
+    from ..contract import PROFILES
+
+    parser.add_argument(
+        "--spec",
+        metavar="PATH|PROFILE",
+        help=f"OpenAPI 3.0 document (JSON or YAML) to {purpose}, or a profile: "
+        f"{' or '.join(PROFILES)} (default: {PROFILES[0]})",
+    )

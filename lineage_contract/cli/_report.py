@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..validation import Report, Validator
 from ._errors import PROG, fail, one_line
-from ._options import whole_number
+from ._options import add_spec, whole_number
 
 if TYPE_CHECKING:
     from ..contract import Contract
@@ -40,9 +40,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o", "--output", required=True, metavar="FILE", help="the HTML file to write"
     )
-    parser.add_argument(
-        "--spec", metavar="PATH", help="OpenAPI document (default: the bundled one)"
-    )
+    add_spec(parser, purpose="judge against")
     from ..validation._validator import DEFAULT_MAX_BODY
 
     parser.add_argument(

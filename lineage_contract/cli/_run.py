@@ -35,6 +35,7 @@ from typing import Any, TextIO
 from ._conformance import add_arguments as add_conformance_arguments
 from ._conformance import conformance
 from ._errors import PROG, fail
+from ._options import add_spec
 
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 _POLL = 0.05
@@ -46,9 +47,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "command", nargs=argparse.REMAINDER, metavar="-- COMMAND [ARGS...]", help="what to run"
     )
-    parser.add_argument(
-        "--spec", metavar="PATH", help="OpenAPI document (default: the bundled one)"
-    )
+    add_spec(parser, purpose="serve")
     parser.add_argument(
         "--settle",
         type=_seconds,

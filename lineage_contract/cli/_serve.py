@@ -28,6 +28,7 @@ from ..mock._serving import (
 )
 from ._conformance import add_arguments as add_conformance_arguments
 from ._conformance import settings as conformance_settings
+from ._options import add_spec
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -64,9 +65,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="keep the journal in this SQLite file (survives restarts; shared by workers)",
     )
-    parser.add_argument(
-        "--spec", type=Path, metavar="PATH", help="OpenAPI document (default: the bundled one)"
-    )
+    add_spec(parser, purpose="serve")
     parser.add_argument(
         "--invalid-status",
         type=_status,
@@ -139,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
         admin_tokens=tuple(admin),
         conformance=conformance_settings(args),
         journal=args.journal,
-        spec=args.spec,
+        spec=Path(args.spec) if args.spec else None,
         invalid_status=args.invalid_status,
         max_delay=args.max_delay,
         header_timeout=args.header_timeout,

@@ -14,7 +14,7 @@ from ..validation._validator import DEFAULT_MAX_BODY as MAX_EVENT_BYTES
 from ._conformance import add_arguments as add_conformance_arguments
 from ._conformance import settings as conformance_settings
 from ._errors import PROG, fail, one_line
-from ._options import whole_number
+from ._options import add_spec, whole_number
 
 if TYPE_CHECKING:
     from ..contract import Contract
@@ -52,11 +52,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-f", "--format", choices=FORMATS, default="text", help="output format (default: text)"
     )
-    parser.add_argument(
-        "--spec",
-        metavar="PATH",
-        help="OpenAPI 3.0 document (JSON or YAML) to validate against (default: the bundled one)",
-    )
+    add_spec(parser, purpose="validate against")
     parser.add_argument(
         "--fail-on",
         choices=("error", "warning"),

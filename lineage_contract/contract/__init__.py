@@ -7,18 +7,15 @@ OAS 3.0 schema dialect is translated to JSON Schema 2020-12 here, and
 """
 
 from ._anatomy import MISSING, OTHER, RUNNING, START, TERMINAL, Anatomy, get
-from ._document import (
-    Contract,
-    ResponseSpec,
-    SecurityScheme,
-    bundled_document_path,
-)
+from ._document import Contract, ResponseSpec, SecurityScheme
+from ._profiles import PROFILES, bundled_document_path, document_path, profile_path
 from ._reading import read_document
 from ._refs import Refs
 
 __all__ = [
     "MISSING",
     "OTHER",
+    "PROFILES",
     "RUNNING",
     "START",
     "TERMINAL",
@@ -28,6 +25,8 @@ __all__ = [
     "ResponseSpec",
     "SecurityScheme",
     "bundled_document_path",
+    "document_path",
     "get",
+    "profile_path",
     "read_document",
 ]

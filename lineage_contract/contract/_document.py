@@ -10,7 +10,6 @@ import functools
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -20,18 +19,11 @@ from ._anatomy import Anatomy
 from ._dialect import Direction, Target, translate_schema
 from ._formats import CHECKERS
 from ._pointers import pointer
+from ._profiles import document_path
 from ._reading import read_document
 from ._refs import Refs
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-
-
-def bundled_document_path() -> Path:
-    """The contract shipped with the package (in a wheel) or kept at the repo root."""
-    packaged = resources.files("lineage_contract").joinpath("openapi.json")
-    if packaged.is_file():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / "openapi.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +108,11 @@ class Contract:
     def load(
         cls, source: str | os.PathLike[str] | None = None, *, operation: str | None = None
     ) -> Contract:
-        """Load a JSON or YAML document (default: the bundled one); cached per file state."""
-        path = Path(source) if source is not None else bundled_document_path()
+        """Load a JSON or YAML document, or a profile by name (default: ``oleander``).
+
+        Cached per file state.
+        """
+        path = document_path(source)
         try:
             stat = path.stat()
         except OSError as exc:

@@ -61,6 +61,11 @@ class MockServer:
     ) -> None:
         if app is not None and create_app_options:
             raise TypeError("give either an app or options to build one, not both")
+        if app is not None and not isinstance(app, MockApp):
+            raise TypeError(
+                f"MockServer takes a MockApp, not {type(app).__name__}: "
+                "pass a contract as contract=..."
+            )
         self.app = app if app is not None else create_app(**create_app_options)
         self.host = host
         self._requested_port = port
