@@ -114,7 +114,21 @@ class MethodNotAllowed(Problem, exceptions.MethodNotAllowed):
         )
 
 
-_BY_CODE: dict[int, type[Problem]] = {401: Unauthorized, 405: MethodNotAllowed}
+class BadGateway(Problem, exceptions.BadGateway):
+    """A 502: the upstream a forwarding mock sends requests on to could not be reached, or
+    broke off its answer."""
+
+
+class GatewayTimeout(Problem, exceptions.GatewayTimeout):
+    """A 504: the upstream a forwarding mock sends requests on to did not answer in time."""
+
+
+_BY_CODE: dict[int, type[Problem]] = {
+    401: Unauthorized,
+    405: MethodNotAllowed,
+    502: BadGateway,
+    504: GatewayTimeout,
+}
 
 
 def problem_class(code: int) -> type[Problem]:
