@@ -82,6 +82,7 @@ def test_record_to_dict_embeds_the_event_as_sent() -> None:
         "violations": [],
         "runId": RUN_A,
         "job": "etl/daily",
+        "upstream": None,  # not forwarded
         "event": rec.event,
         "body": None,  # each body once: the event is the body, as sent
     }

@@ -55,6 +55,23 @@ DEFAULT_PAGE_BYTES = 16 << 20
 """Body bytes after which a page of records ends (it always holds at least one)."""
 
 
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    """What the upstream said to a request the mock forwarded (``serve --forward``)."""
+
+    status: int | None
+    """Its answer's status; None when it could not be reached or did not answer in time."""
+    detail: str = ""
+    """The start of its answer's body when that is not 2xx, or why there was no answer."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": self.status, "detail": self.detail}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Upstream | None:
+        return None if data is None else cls(data["status"], data.get("detail", ""))
+
+
 @dataclass(slots=True, eq=False)
 class Record:
     """One request the mock answered.
@@ -77,6 +94,9 @@ class Record:
     run_id: str | None = None
     job: str | None = None
     """``namespace/name`` (the contract's job identifiers joined by ``/``)."""
+    upstream: Upstream | None = None
+    """The upstream's answer when the request was forwarded (``status`` is then what the
+    client got: the upstream's status, or the mock's 502/504); None when it was not."""
     time: float = field(default_factory=time.time)
     id: int = 0
     _event: Any = field(default=_UNSET, repr=False)
@@ -131,6 +151,7 @@ class Record:
             "violations": [v.to_dict() for v in self.violations],
             "runId": self.run_id,
             "job": self.job,
+            "upstream": self.upstream.to_dict() if self.upstream else None,
             # Embedded without a parse/serialise round trip: a parsed body is valid JSON.
             "event": orjson.Fragment(self.body) if self.parsed else None,
             "body": self.text,
@@ -405,18 +426,22 @@ CREATE TABLE IF NOT EXISTS records (
     violations BLOB NOT NULL,
     body BLOB NOT NULL,
     run_id TEXT,
-    job TEXT
+    job TEXT,
+    upstream BLOB
 );
 CREATE TABLE IF NOT EXISTS logs (
     name TEXT PRIMARY KEY,
     offset INTEGER NOT NULL
 );
 """
-_COLUMNS = "id, time, method, path, status, valid, parsed, violations, body, run_id, job"
+_COLUMNS = "id, time, method, path, status, valid, parsed, violations, body, run_id, job, upstream"
 _INSERT = (
-    "INSERT INTO records (time, method, path, status, valid, parsed, violations, body, run_id, job)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO records"
+    " (time, method, path, status, valid, parsed, violations, body, run_id, job, upstream)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# Columns added since the first release, for a journal file an older version made.
+_ADDED = {"upstream": "BLOB"}
 # A 6 KB body fits one page: a batch of records costs about half what 4 KB
 # pages (SQLite's default) cost, each record spilling into overflow pages.
 _PAGE_SIZE = 32768
@@ -440,6 +465,7 @@ def _payload(record: Record) -> bytes:
             record.parsed,
             record.run_id,
             record.job,
+            record.upstream.to_dict() if record.upstream else None,
         ]
     )
     violations = orjson.dumps([v.to_dict() for v in record.violations])
@@ -448,8 +474,10 @@ def _payload(record: Record) -> bytes:
 
 def _row(payload: bytes) -> tuple[Any, ...]:
     meta, violations, body = payload.split(b"\n", 2)
-    at, method, path, status, valid, parsed, run_id, job = orjson.loads(meta)
-    return (at, method, path, status, int(valid), int(parsed), violations, body, run_id, job)
+    at, method, path, status, valid, parsed, run_id, job, *more = orjson.loads(meta)
+    row = (at, method, path, status, int(valid), int(parsed), violations, body, run_id, job)
+    # A log an older version wrote has no upstream.
+    return (*row, orjson.dumps(more[0]) if more and more[0] is not None else None)
 
 
 class SqliteJournal(Journal):
@@ -531,6 +559,10 @@ class SqliteJournal(Journal):
                     # Switching to WAL needs a moment alone with the file; it sticks to it.
                     conn.execute("PRAGMA journal_mode=WAL")
                     conn.executescript(_SCHEMA)
+                    have = {row[1] for row in conn.execute("PRAGMA table_info(records)")}
+                    for name, kind in _ADDED.items():
+                        if name not in have:
+                            _add_column(conn, name, kind)
                 finally:
                     conn.close()
                 return
@@ -783,6 +815,14 @@ class SqliteJournal(Journal):
         return f"<SqliteJournal {self.path}>"
 
 
+def _add_column(conn: sqlite3.Connection, name: str, kind: str) -> None:
+    try:
+        conn.execute(f"ALTER TABLE records ADD COLUMN {name} {kind}")
+    except sqlite3.OperationalError as exc:
+        if "duplicate column" not in str(exc):  # another process added it first
+            raise
+
+
 def _select(
     valid: bool | None,
     run_id: str | None,
@@ -823,6 +863,7 @@ def _record(row: tuple[Any, ...]) -> Record:
         body=bytes(row[8]),
         run_id=row[9],
         job=row[10],
+        upstream=Upstream.from_dict(orjson.loads(row[11])) if row[11] is not None else None,
     )
 
 
