@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from ..mock._faults import DEFAULT_MAX_DELAY
+from ..mock._forward import DEFAULT_TIMEOUT, Forwarding
 from ..mock._server import DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT
 from ..mock._serving import (
     MAX_HEADER_TIMEOUT,
@@ -81,6 +82,30 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="serve with N worker processes under granian (needs lineage-contract[serve])",
     )
     add_conformance_arguments(parser, always=False)
+    parser.add_argument(
+        "--forward",
+        metavar="URL",
+        help="also send each request the mock accepts to this endpoint (http or https), "
+        "and answer with what it says",
+    )
+    parser.add_argument(
+        "--forward-token",
+        metavar="T",
+        help="send Authorization: Bearer T upstream instead of the client's credentials",
+    )
+    parser.add_argument(
+        "--forward-invalid",
+        action="store_true",
+        help="forward requests that break the contract too (the journal still says so)",
+    )
+    parser.add_argument(
+        "--forward-timeout",
+        type=_seconds,
+        default=None,
+        metavar="S",
+        help=f"answer 504 when the upstream has not answered in S seconds "
+        f"(default {DEFAULT_TIMEOUT:g})",
+    )
     parser.add_argument("--quiet", action="store_true", help="no log line per request on stderr")
     parser.add_argument(
         "--max-delay",
@@ -131,7 +156,12 @@ def run(args: argparse.Namespace) -> int:
     if args.workers and not all(t.isascii() for t in (*tokens, *admin)):
         # granian hands the app an empty value for a header that is not ASCII.
         return _usage("under --workers a token must be ASCII (granian drops other header values)")
+    try:
+        forward = _forwarding(args)
+    except ValueError as exc:
+        return _usage(str(exc))
     options = ServeOptions(
+        forward=forward,
         host=args.host,
         port=args.port,
         tokens=tuple(tokens),
@@ -153,6 +183,29 @@ def run(args: argparse.Namespace) -> int:
         return serve_threaded(options, stop, quiet=args.quiet)
     except Stopped:
         return 0
+
+
+def _forwarding(args: argparse.Namespace) -> Forwarding | None:
+    if args.forward is None:
+        alone = [
+            name
+            for name, given in (
+                ("--forward-token", args.forward_token is not None),
+                ("--forward-invalid", args.forward_invalid),
+                ("--forward-timeout", args.forward_timeout is not None),
+            )
+            if given
+        ]
+        if alone:
+            raise ValueError(f"{', '.join(alone)} needs --forward URL")
+        return None
+    # Whether it points at this server is known once the port is bound (ServeOptions.loop).
+    return Forwarding(
+        args.forward,
+        token=args.forward_token,
+        timeout=args.forward_timeout if args.forward_timeout is not None else DEFAULT_TIMEOUT,
+        invalid=args.forward_invalid,
+    )
 
 
 def _loopback(host: str) -> bool:

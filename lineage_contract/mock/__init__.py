@@ -4,12 +4,14 @@
 :func:`app_from_env` for a factory configured from the environment) and
 :class:`MockServer` runs one on werkzeug's threaded server, for tests. The
 journal keeps every request with its verdict, in memory or in SQLite shared by
-worker processes; faults make the next requests fail, wait or drop.
+worker processes; faults make the next requests fail, wait or drop; :class:`Forwarding`
+sends what the mock accepts on to a real backend.
 """
 
 from ._app import ADMIN_PREFIX, MockApp, create_app
 from ._faults import Fault, FaultError, Faults
-from ._journal import Journal, JournalTimeout, MemoryJournal, Record, SqliteJournal
+from ._forward import Forwarding
+from ._journal import Journal, JournalTimeout, MemoryJournal, Record, SqliteJournal, Upstream
 from ._server import MockServer
 from ._serving import app_from_env
 
@@ -18,6 +20,7 @@ __all__ = [
     "Fault",
     "FaultError",
     "Faults",
+    "Forwarding",
     "Journal",
     "JournalTimeout",
     "MemoryJournal",
@@ -25,6 +28,7 @@ __all__ = [
     "MockServer",
     "Record",
     "SqliteJournal",
+    "Upstream",
     "app_from_env",
     "create_app",
 ]

@@ -28,6 +28,10 @@ development server and gunicorn do); elsewhere (granian, waitress) the request
 is aborted with an exception and the server answers it, typically with a 500:
 the record says 500 there, and None only where the connection was closed.
 
+With ``forward`` (``serve --forward URL``), what the mock accepts is also sent on to a
+real backend, and the client gets that backend's answer (or a 502/504 problem when there
+is none); the record keeps both verdicts. See :mod:`._forward`.
+
 The lineage request path is kept lean: the contract is compiled once, the
 success answer is pre-rendered and sent without a response object, and the
 journal append is O(1) in memory (one INSERT with SQLite).
@@ -67,7 +71,8 @@ from ..validation import (
 )
 from ..validation._request import fold_slashes, target_path
 from . import _console
-from ._faults import DEFAULT_MAX_DELAY, FaultError, Faults, SharedFaults, parse_fault
+from ._faults import DEFAULT_MAX_DELAY, Fault, FaultError, Faults, SharedFaults, parse_fault
+from ._forward import Forwarded, Forwarder, Forwarding
 from ._journal import (
     DEFAULT_BYTES,
     DEFAULT_LIMIT,
@@ -116,6 +121,7 @@ def create_app(
     max_delay: float = DEFAULT_MAX_DELAY,
     admin_tokens: Iterable[str] = (),
     conformance: EventCheck | None = None,
+    forward: Forwarding | None = None,
 ) -> MockApp:
     """Build the mock for ``contract`` (default: the bundled one).
 
@@ -134,6 +140,8 @@ def create_app(
     as a bearer token (for a mock bound to an address others can reach).
     ``conformance``: a check beyond the contract (``Settings.event_check`` of
     :mod:`lineage_contract.spec`); its warnings are recorded, never answered.
+    ``forward``: send each request the mock accepts on to a real backend and
+    answer with what it says (see :mod:`._forward`).
     """
     contract = contract if contract is not None else Contract.load()
     store = open_journal(journal, limit=journal_limit, max_bytes=journal_bytes)
@@ -155,6 +163,7 @@ def create_app(
         page_bytes=page_bytes,
         max_admin_body_size=max_admin_body_size,
         admin_tokens=admin_tokens,
+        forward=forward,
     )
 
 
@@ -176,6 +185,7 @@ class MockApp:
         page_bytes: int = DEFAULT_PAGE_BYTES,
         max_admin_body_size: int = DEFAULT_MAX_ADMIN_BODY,
         admin_tokens: Iterable[str] = (),
+        forward: Forwarding | None = None,
     ) -> None:
         admin = tuple(admin_tokens)
         self.admin: Credentials | None = Credentials(None, admin) if admin else None
@@ -231,6 +241,7 @@ class MockApp:
         self.page_size = page_size
         self.page_bytes = page_bytes
         self.max_admin_body_size = max_admin_body_size
+        self.forwarder = Forwarder(forward, path=contract.path) if forward is not None else None
 
     # -- WSGI -----------------------------------------------------------------
 
@@ -250,13 +261,14 @@ class MockApp:
         fault = self.faults.take() if self.faults.pending and path in self.paths else None
         if fault is not None and fault.delay and not self.faults.sleep(fault.delay, self._stopping):
             fault = None  # the faults were cleared while it slept: answer normally
+        body = WSGIBody(environ) if self.forwarder is None else _KeptBody(environ)
         try:
             report = judge_request(
                 self.validator,
                 method,
                 path,
                 environ_header(environ),
-                WSGIBody(environ),
+                body,
                 credentials=self.credentials,
             )
         except Exception:  # a bug of the mock: answer as the contract says, and say so
@@ -266,6 +278,9 @@ class MockApp:
         answered: int | None = status
         if fault is not None:
             answered = _drop_answer(environ) if fault.drop else (fault.status or status)
+        forwarded = self._forward(environ, body, report, fault)
+        if forwarded is not None:
+            answered = forwarded.status
         query = environ.get("QUERY_STRING")
         event, parsed = report.event, report.parsed
         record = Record(
@@ -278,6 +293,7 @@ class MockApp:
             parsed=parsed,
             run_id=self.anatomy.run_of(event) if parsed else None,
             job=self.anatomy.job_of(event) if parsed else None,
+            upstream=forwarded.upstream if forwarded is not None else None,
         )
         try:
             self.journal.append(record)
@@ -294,11 +310,35 @@ class MockApp:
             if fault.status:
                 problem = problem_class(fault.status)(f"fault injected on demand ({fault.status})")
                 return self._answer(problem, environ, start_response)
+        if forwarded is not None:
+            if forwarded.problem is not None:
+                return self._answer(forwarded.problem, environ, start_response)
+            return forwarded.answer(environ, start_response)
         if status == self.success_status:
             start_response(self._ok_status, list(self._ok_headers))
             return [] if method == "HEAD" else [self._ok_body]
         answer = self._answer(self.problem(status, report.violations), environ, start_response)
         return [] if method == "HEAD" else answer  # HEAD: the same headers, no body
+
+    def _forward(
+        self, environ: WSGIEnvironment, body: WSGIBody, report: Report, fault: Fault | None
+    ) -> Forwarded | None:
+        """The upstream's answer, for a request to forward; None for one the mock answers.
+
+        Forwarded: what the mock accepts, or with ``invalid`` what it refuses too, once
+        its body was read whole; never one an injected fault answers or drops, nor, when
+        a token stands in for the client's credentials, one whose credentials failed.
+        """
+        forwarder = self.forwarder
+        if forwarder is None or not isinstance(body, _KeptBody) or body.raw is None:
+            return None
+        if fault is not None and (fault.status or fault.drop):
+            return None
+        if not report.valid and (
+            not forwarder.invalid or (forwarder.token is not None and Kind.SECURITY in report.kinds)
+        ):
+            return None
+        return forwarder.send(environ, body.raw, self.contract.path)
 
     def problem(self, status: int, violations: Iterable[Violation] = ()) -> Problem:
         """The error answer for ``status``, its detail and ``errors`` from ``violations``."""
@@ -517,6 +557,8 @@ class MockApp:
         self._stopping.set()
         self.journal.close()
         self.faults.close()
+        if self.forwarder is not None:
+            self.forwarder.close()
 
     def __repr__(self) -> str:
         return f"<MockApp {self.method} {self.contract.path} journal={self.journal!r}>"
@@ -668,6 +710,21 @@ class WSGIBody:
         if wanted <= 0:
             raise PayloadError(too_large(None, limit))
         return b"".join(parts)
+
+
+class _KeptBody(WSGIBody):
+    """The body, kept as it was read (gzip and all), to be forwarded byte for byte."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, environ: WSGIEnvironment) -> None:
+        super().__init__(environ)
+        self.raw: bytes | None = None
+        """None until the body was read whole."""
+
+    def read(self, limit: int) -> bytes:
+        self.raw = super().read(limit)
+        return self.raw
 
 
 def _unread(why: str) -> Violation:

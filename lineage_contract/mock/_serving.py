@@ -19,7 +19,9 @@ is started again, and granian says so on stderr.
 The application is also a factory any WSGI server can import. It reads its
 options from the environment: ``LINEAGE_CONTRACT_SPEC``,
 ``LINEAGE_CONTRACT_TOKENS`` (comma-separated), ``LINEAGE_CONTRACT_JOURNAL``,
-``LINEAGE_CONTRACT_INVALID_STATUS``, ``LINEAGE_CONTRACT_MAX_DELAY``::
+``LINEAGE_CONTRACT_INVALID_STATUS``, ``LINEAGE_CONTRACT_MAX_DELAY``, and for forwarding
+``LINEAGE_CONTRACT_FORWARD`` (the upstream URL), ``LINEAGE_CONTRACT_FORWARD_TOKEN``,
+``LINEAGE_CONTRACT_FORWARD_TIMEOUT`` and ``LINEAGE_CONTRACT_FORWARD_INVALID``::
 
     gunicorn -w 2 'lineage_contract.mock:app_from_env()'
     granian --interface wsgi --factory lineage_contract.mock:app_from_env
@@ -51,6 +53,7 @@ from ..errors import LineageContractError
 from ..spec import OFFLINE_ENV, SCHEMAS_ENV, Settings, mirror_from_env, offline_from_env
 from ..validation._render import printable
 from ._faults import DEFAULT_MAX_DELAY, MAX_DELAY
+from ._forward import DEFAULT_TIMEOUT, Forwarding
 from ._server import (
     DEFAULT_HEADER_TIMEOUT,
     DEFAULT_MAX_CONNECTIONS,
@@ -71,6 +74,10 @@ ENV_CONFORMANCE = "LINEAGE_CONTRACT_CONFORMANCE"
 ENV_JOURNAL = "LINEAGE_CONTRACT_JOURNAL"
 ENV_INVALID_STATUS = "LINEAGE_CONTRACT_INVALID_STATUS"
 ENV_MAX_DELAY = "LINEAGE_CONTRACT_MAX_DELAY"
+ENV_FORWARD = "LINEAGE_CONTRACT_FORWARD"
+ENV_FORWARD_TOKEN = "LINEAGE_CONTRACT_FORWARD_TOKEN"
+ENV_FORWARD_TIMEOUT = "LINEAGE_CONTRACT_FORWARD_TIMEOUT"
+ENV_FORWARD_INVALID = "LINEAGE_CONTRACT_FORWARD_INVALID"
 
 _ENV_PARENT = "_LINEAGE_CONTRACT_SERVE_PID"
 _PR_SET_PDEATHSIG = 1
@@ -117,8 +124,10 @@ class ServeOptions:
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         admin_tokens: tuple[str, ...] = (),
         conformance: Settings | None = None,
+        forward: Forwarding | None = None,
     ) -> None:
         self.host = host
+        self.forward = forward
         self.admin_tokens = admin_tokens
         self.conformance = conformance
         self.port = port
@@ -154,6 +163,7 @@ class ServeOptions:
         if asked in ("1", "true", "yes") or (not asked and mirror is not None):
             conformance = Settings(str(mirror) if mirror else None, offline_from_env(environ))
         return cls(
+            forward=_forwarding_from_env(environ),
             tokens=tokens,
             admin_tokens=admin,
             conformance=conformance,
@@ -174,6 +184,10 @@ class ServeOptions:
             ENV_JOURNAL: str(self.journal) if self.journal else "",
             ENV_SPEC: str(self.spec) if self.spec else "",
             ENV_MAX_DELAY: repr(self.max_delay),
+            ENV_FORWARD: self.forward.url if self.forward else "",
+            ENV_FORWARD_TOKEN: (self.forward.token or "") if self.forward else "",
+            ENV_FORWARD_TIMEOUT: repr(self.forward.timeout) if self.forward else "",
+            ENV_FORWARD_INVALID: "1" if self.forward and self.forward.invalid else "",
         }
 
     def build_app(self, on_record: Callable[[Record], None] | None = None) -> MockApp:
@@ -191,7 +205,33 @@ class ServeOptions:
             conformance=(
                 self.conformance.event_check(contract) if self.conformance is not None else None
             ),
+            forward=self.forward,
         )
+
+    def loop(self, port: int) -> str | None:
+        """Why forwarding from ``port`` would loop back to this server, or None."""
+        if self.forward is not None and self.forward.loops_to(self.host, port):
+            return (
+                f"--forward {self.forward.url} points at this server ({self.host}:{port}): "
+                "it would forward to itself"
+            )
+        return None
+
+
+def _forwarding_from_env(environ: Mapping[str, str]) -> Forwarding | None:
+    url = environ.get(ENV_FORWARD) or None
+    if url is None:
+        return None
+    timeout = environ.get(ENV_FORWARD_TIMEOUT) or None
+    try:
+        return Forwarding(
+            url,
+            token=environ.get(ENV_FORWARD_TOKEN) or None,
+            timeout=float(timeout) if timeout else DEFAULT_TIMEOUT,
+            invalid=environ.get(ENV_FORWARD_INVALID, "").strip().lower() in ("1", "true", "yes"),
+        )
+    except ValueError as exc:
+        raise ValueError(f"{ENV_FORWARD}: {exc}") from None
 
 
 # -- one line per request -----------------------------------------------------
@@ -356,6 +396,11 @@ def serve_threaded(options: ServeOptions, stop: Stop, *, quiet: bool) -> int:
     except OSError as exc:
         app.close()
         return _fail(f"cannot listen on {options.host}:{options.port}: {exc}", 1)
+    loop = options.loop(server.server_port)
+    if loop is not None:
+        app.close()
+        server.server_close()
+        return _fail(loop)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="lineage-contract-serve"
     )
@@ -403,6 +448,10 @@ def serve_workers(options: ServeOptions, workers: int, *, quiet: bool) -> int:
         except OSError as exc:
             return _fail(f"cannot listen on {options.host}:{options.port}: {exc}", 1)
         port = int(reserve.getsockname()[1])
+        loop = options.loop(port)
+        if loop is not None:
+            reserve.close()
+            return _fail(loop)
         os.environ[_ENV_PARENT] = str(os.getpid())
         allow_open_files(options.max_connections)  # the workers inherit the limit
         target = "_quiet_worker" if quiet else "_logged_worker"
