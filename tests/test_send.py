@@ -395,8 +395,14 @@ def test_an_unreadable_input_sends_nothing(
     tmp_path: Path, mock: MockServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     good = _jsonl(tmp_path, events(2))[0]
-    for bad in (tmp_path / "missing.json", Path("/dev/zero"), tmp_path / "empty-dir"):
-        (tmp_path / "empty-dir").mkdir(exist_ok=True)
+    (tmp_path / "empty-dir").mkdir()
+    (tmp_path / "bad.db").write_bytes(b"SQLite format 3\x00 and then no database")
+    for bad in (
+        tmp_path / "missing.json",
+        Path("/dev/zero"),
+        tmp_path / "empty-dir",
+        tmp_path / "bad.db",
+    ):
         assert send(good, bad, "--url", mock.url, "--token", TOKEN) == 2
         assert str(bad) in capsys.readouterr().err
     if os.geteuid() != 0:
@@ -569,3 +575,28 @@ def test_no_progress_line_off_a_terminal(
 ) -> None:
     assert send(*_jsonl(tmp_path, events(3)), "--url", mock.url, "--token", TOKEN) == 0
     assert "\r" not in capsys.readouterr().err
+
+
+def test_reading_ahead_keeps_the_order_and_raises_in_place() -> None:
+    from lineage_contract.cli._send import _ahead
+    from lineage_contract.files import InputError
+
+    closed = threading.Event()
+
+    def items(fail: bool) -> Iterator[Any]:
+        try:
+            yield from range(50)
+            if fail:
+                raise InputError("cannot read on")
+        finally:
+            closed.set()
+
+    got: list[Any] = []
+    with pytest.raises(InputError, match="cannot read on"):
+        got.extend(_ahead(items(True), 4))
+    assert got == list(range(50))
+    closed.clear()
+    ahead = _ahead(items(False), 4)
+    assert next(ahead) == 0
+    ahead.close()  # as when sending stops: the reader stops and closes its files
+    assert closed.wait(5)

@@ -11,13 +11,16 @@ exponential backoff, honouring ``Retry-After``; any other answer is final.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import re
 import sys
+import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
+from queue import Full, Queue
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ._errors import PROG, fail, one_line
@@ -35,6 +38,8 @@ BACKOFF_MAX = 10.0
 RETRY_AFTER_MAX = 30
 """The longest a server's ``Retry-After`` makes a retry wait, in seconds."""
 DETAIL_CHARS = 200
+PREFETCH = 1000
+"""Events read ahead of the one being sent."""
 
 _DESCRIPTION = (
     "Send every event in the given files to an endpoint, in order.\n\n"
@@ -164,7 +169,10 @@ def run(args: argparse.Namespace) -> int:
     sender = None if args.dry_run else _Sender(contract, args)
     with EventReader(contract, max_event_bytes=args.max_event_bytes) as reader:
         try:
-            _send_all(_items(inputs, reader, progress), sender, target, args.batch, summary)
+            items = _items(inputs, reader, progress)
+            if sender is not None:
+                items = _ahead(items, PREFETCH)
+            _send_all(items, sender, target, args.batch, summary)
         except (InputError, LineageContractError) as exc:
             summary.stopped = f"cannot read on: {exc}"
             summary.unreadable = True
@@ -261,13 +269,16 @@ _Input = tuple[str, "Source | None"]
 
 def _inputs(paths: Sequence[str]) -> list[_Input]:
     """Every input, each opened once here: an unreadable one stops the command before it sends."""
-    from ..files import InputError, expand
+    from ..errors import LineageContractError
+    from ..files import expand
+    from ..mock import SqliteJournal
     from ._report import is_journal
 
     inputs: list[_Input] = []
     try:
         for given in paths:
             if is_journal(given):
+                SqliteJournal(given).close()
                 inputs.append((given, None))
                 continue
             for source in expand([given]):
@@ -275,7 +286,7 @@ def _inputs(paths: Sequence[str]) -> list[_Input]:
                     with open(source.path, "rb"):
                         pass
                 inputs.append((source.name, source))
-    except InputError as exc:
+    except LineageContractError as exc:  # InputError, or a journal that does not open
         raise _Usage(str(exc)) from None
     except OSError as exc:
         raise _Usage(f"cannot read {exc.filename}: {exc.strerror or exc}") from None
@@ -328,6 +339,53 @@ def _journal_items(path: str) -> Iterator[_Item]:
                 if v.level.value == "error"
             )
             yield _Item(f"{path}#{record.id}", record.body if record.parsed else None, errors)
+
+
+def _ahead(items: Iterator[_Item], size: int) -> Iterator[_Item]:
+    """``items`` read by a thread up to ``size`` ahead: the next events are read and judged
+    while an answer is awaited. Whatever the reader raises is raised here, in its place."""
+    queue: Queue[_Item | _End] = Queue(size)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            put()
+        finally:
+            if isinstance(items, Generator):
+                items.close()  # the files it holds open
+
+    def put() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    with contextlib.suppress(Full):
+                        queue.put(item, timeout=0.1)
+                        break
+                if stop.is_set():
+                    return
+            end = _End(None)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            end = _End(exc)
+        while not stop.is_set():
+            with contextlib.suppress(Full):
+                queue.put(end, timeout=0.1)
+                return
+
+    thread = threading.Thread(target=read, name="send-reader", daemon=True)
+    thread.start()
+    try:
+        while not isinstance(item := queue.get(), _End):
+            yield item
+        if item.error is not None:
+            raise item.error
+    finally:
+        stop.set()
+        thread.join()
+
+
+@dataclass(frozen=True, slots=True)
+class _End:
+    error: BaseException | None
 
 
 # -- sending -------------------------------------------------------------------
