@@ -349,6 +349,13 @@ def test_the_token(
     assert [r.status for r in mock.records()] == statuses
 
 
+def test_a_profile_by_name(tmp_path: Path) -> None:
+    with MockServer(contract=Contract.load("marquez")) as marquez:
+        code = send(*_jsonl(tmp_path, events(2)), "--url", marquez.url, "--spec", "marquez")
+        assert code == 0
+        assert [r.status for r in marquez.records()] == [201, 201]
+
+
 def test_headers(tmp_path: Path, recorder: Recorder) -> None:
     assert send(*_jsonl(tmp_path, events(1)), "--url", recorder.url, "--token", "t") == 0
     [(path, headers, _)] = recorder.requests

@@ -24,7 +24,7 @@ from queue import Full, Queue
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ._errors import PROG, fail, one_line
-from ._options import whole_number
+from ._options import add_spec, whole_number
 
 if TYPE_CHECKING:
     from ..contract import Contract
@@ -68,9 +68,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="the endpoint to POST each event to; a URL with no path gets the operation's path",
     )
     parser.add_argument("--token", help="send Authorization: Bearer TOKEN")
-    parser.add_argument(
-        "--spec", metavar="PATH", help="OpenAPI document (default: the bundled one)"
-    )
+    add_spec(parser, purpose="send to and judge against")
     parser.add_argument(
         "--operation",
         metavar="ID|PATH",
