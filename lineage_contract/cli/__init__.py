@@ -33,6 +33,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "lineage_contract.cli._run",
         "run a command against a mock and fail when the lineage it sends is wrong",
     ),
+    "send": (
+        "lineage_contract.cli._send",
+        "send the events of payload files or a mock's journal to an endpoint, in order",
+    ),
     "report": (
         "lineage_contract.cli._report",
         "write the console's views of payload files or a mock's journal as one HTML file",

@@ -108,7 +108,7 @@ def read_inputs(
 
     inputs: list[str | Source] = []
     for given in paths:
-        inputs.extend([given] if _is_journal(given) else expand([given]))
+        inputs.extend([given] if is_journal(given) else expand([given]))
     validator = _Keeping(contract)
     # In-process (jobs=1), so that each outcome comes right after the check of its event.
     with Judge(validator, jobs=1, max_event_bytes=max_event_bytes) as judge:
@@ -124,7 +124,7 @@ def read_inputs(
                 yield _outcome_item(outcome, validator.take(), contract)
 
 
-def _is_journal(path: str) -> bool:
+def is_journal(path: str) -> bool:
     try:
         with open(path, "rb") as file:
             return os.path.isfile(path) and file.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
