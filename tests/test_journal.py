@@ -6,6 +6,7 @@ import signal
 import sqlite3
 import threading
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,8 @@ def test_record_to_dict_embeds_the_event_as_sent() -> None:
         "upstream": None,  # not forwarded
         "event": rec.event,
         "body": None,  # each body once: the event is the body, as sent
+        "answered": None,
+        "headers": [],
     }
     assert rec.to_dict()["body"] == rec.body.decode()
     broken = Record("POST", "/", 400, False, body=b"{x", parsed=False)
@@ -495,3 +498,134 @@ def test_sqlite_full_disk_reports_the_first_error(tmp_path: Path) -> None:
     assert len(list(tmp_path.glob("journal.db.*.log"))) == 1  # nothing lost: logged still
     with SqliteJournal(tmp_path / "journal.db") as roomy:  # as once space is freed
         assert len(roomy.records()) == 20
+
+
+# -- arrival order, headers, times --------------------------------------------------
+
+
+def _arrived(journal: Journal, run_id: str, *, held: bool = False) -> tuple[Any, float]:
+    at = time.time()
+    return journal.arrive(at, held=held), at
+
+
+def _answered(journal: Journal, place: Any, at: float, run_id: str) -> None:
+    late = record(run_id=run_id)
+    late.time, late.answered = at, time.time()
+    journal.append(late, place)
+
+
+def _follow(journal: Journal, cursor: int, seen: list[int]) -> int:
+    """A client following the cursor: every page from ``cursor`` on; the new cursor."""
+    while True:
+        page = journal.page(since=cursor, limit=1)
+        seen.extend(r.id for r in page.records)
+        if page.records:
+            cursor = page.records[-1].id
+        if page.next_cursor is None:
+            return cursor
+
+
+def test_a_record_answered_late_is_listed_where_it_arrived_and_paged_once(
+    journal: Journal,
+) -> None:
+    journal.append(record(run_id="first"))
+    held, held_at = _arrived(journal, "held", held=True)
+    fast, fast_at = _arrived(journal, "fast")
+    _answered(journal, fast, fast_at, "fast")
+    seen: list[int] = []
+    cursor = _follow(journal, 0, seen)
+    # Still held: no record yet, and the cursor stops before its place.
+    assert [r.run_id for r in journal.records()] == ["first", "fast"]
+    assert journal.tally() == 2 and journal.tally(valid=False) == 0
+    assert [r.run_id for r in journal.latest(limit=5)] == ["fast", "first"]
+    _answered(journal, held, held_at, "held")
+    cursor = _follow(journal, cursor, seen)
+    listed = journal.records()
+    assert [r.run_id for r in listed] == ["first", "held", "fast"]
+    assert [r.id for r in listed] == sorted(r.id for r in listed)
+    assert sorted(seen) == [r.id for r in listed] and len(set(seen)) == len(seen)
+    assert journal.settled() == listed[-1].id == cursor
+
+
+def test_an_abandoned_place_stops_holding_the_cursor_back(journal: Journal) -> None:
+    held, _ = _arrived(journal, "held", held=True)
+    fast, at = _arrived(journal, "fast")
+    _answered(journal, fast, at, "fast")
+    assert journal.page().records == []
+    journal.abandon(held)
+    assert [r.run_id for r in journal.page().records] == ["fast"]
+
+
+def test_a_held_place_outlives_a_clear(journal: Journal) -> None:
+    held, at = _arrived(journal, "held", held=True)
+    journal.clear()
+    _answered(journal, held, at, "held")
+    assert [r.run_id for r in journal.page().records] == ["held"]
+
+
+def test_headers_and_answer_time_are_kept(journal: Journal) -> None:
+    sent = record()
+    sent.time, sent.answered = 1.25, 1.5
+    sent.headers = (("Content-Encoding", "gzip"), ("Authorization", "Bearer [redacted]"))
+    journal.append(sent)
+    (kept,) = journal.records()
+    assert kept.headers == sent.headers
+    assert (kept.time, kept.answered) == (1.25, 1.5)
+    data = orjson.loads(records_json([kept]))[0]
+    assert data["time"] == "1970-01-01T00:00:01.250000Z"
+    assert data["answered"] == "1970-01-01T00:00:01.500000Z"
+    assert data["headers"] == [["Content-Encoding", "gzip"], ["Authorization", "Bearer [redacted]"]]
+
+
+_OLD_SCHEMA = """
+CREATE TABLE records (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, method TEXT NOT NULL,
+    path TEXT NOT NULL, status INTEGER, valid INTEGER NOT NULL, parsed INTEGER NOT NULL,
+    violations BLOB NOT NULL, body BLOB NOT NULL, run_id TEXT, job TEXT
+);
+CREATE TABLE logs (name TEXT PRIMARY KEY, offset INTEGER NOT NULL);
+"""
+
+
+def test_a_journal_written_before_headers_were_kept_still_reads(tmp_path: Path) -> None:
+    from lineage_contract.mock._commit_log import HEADER
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(_OLD_SCHEMA)
+        conn.execute(
+            "INSERT INTO records (time, method, path, status, valid, parsed, violations, body,"
+            " run_id, job) VALUES (2.0, 'POST', '/api/v1/lineage', 200, 1, 1, '[]', X'7B7D',"
+            " 'r1', 'etl/daily')"
+        )
+    conn.close()
+    # And a frame a process of the old version logged (eight metadata fields).
+    meta = orjson.dumps([3.0, "POST", "/p", 200, True, True, "r2", None])
+    payload = b"\n".join((meta, b"[]", b"{}"))
+    frame = HEADER.pack(len(payload), zlib.crc32(payload)) + payload
+    (tmp_path / "old.db.1-abcd.log").write_bytes(frame)
+    with SqliteJournal(path) as journal:
+        listed = journal.records()
+        assert [(r.run_id, r.headers, r.answered) for r in listed] == [
+            ("r1", (), None),
+            ("r2", (), None),
+        ]
+        assert [r.id for r in journal.page().records] == [r.id for r in listed]
+
+
+def test_sqlite_a_place_held_by_a_dead_process_is_given_up(tmp_path: Path) -> None:
+    path = tmp_path / "journal.db"
+    SqliteJournal(path).close()
+    context = multiprocessing.get_context("spawn")
+    worker = context.Process(target=_hold_and_die, args=(str(path),))
+    worker.start()
+    worker.join(30)
+    with SqliteJournal(path) as journal:
+        journal.append(record(run_id="after"))
+        assert [r.run_id for r in journal.page().records] == ["after"]
+
+
+def _hold_and_die(path: str) -> None:
+    journal = SqliteJournal(path)
+    journal.arrive(time.time(), held=True)
+    os.kill(os.getpid(), signal.SIGKILL)

@@ -1050,3 +1050,85 @@ def test_runs_and_graph_over_http(app: MockApp, client: Client) -> None:
     kinds = sorted(node["kind"] for node in graph["nodes"])
     assert kinds == ["dataset", "job"] and len(graph["edges"]) == 1
     assert client.get("/_lineage/runs?colour=red").status_code == 400
+
+
+# -- the journal: arrival order, headers, times ----------------------------------------
+
+
+def _follow_cursor(server: MockServer, cursor: int, seen: list[int]) -> int:
+    """A client paging ``GET /_lineage/events`` a record at a time; its new cursor."""
+    while True:
+        url = f"{server.url}/_lineage/events?limit=1&cursor={cursor}"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            page = orjson.loads(response.read())
+            following = response.headers.get("X-Lineage-Next-Cursor")
+        seen.extend(r["id"] for r in page)
+        if page:
+            cursor = page[-1]["id"]
+        if following is None:
+            return cursor
+
+
+@pytest.mark.parametrize("store", ["memory", "sqlite"])
+def test_a_delayed_request_is_listed_where_it_arrived_and_paged_once(
+    contract: Contract, tmp_path: Path, store: str
+) -> None:
+    journal = tmp_path / "journal.db" if store == "sqlite" else None
+    server = MockServer(create_app(contract, journal=journal)).start()
+    try:
+        assert post(server, orjson.dumps({**PARSED, "run": {"runId": "first"}})) == 422
+        server.faults.delay_next(1.0)
+        delayed = orjson.dumps({**PARSED, "run": {"runId": "delayed"}})
+        slow = threading.Thread(target=post, args=(server, delayed))
+        slow.start()
+        while server.app.faults.pending:  # the slow request has taken its delay
+            time.sleep(0.005)
+        assert post(server, orjson.dumps({**PARSED, "run": {"runId": "fast"}})) == 422
+        seen: list[int] = []
+        cursor = _follow_cursor(server, 0, seen)  # during the delay
+        assert [r.run_id for r in server.records()] == ["first", "fast"]
+        slow.join(10)
+        _follow_cursor(server, cursor, seen)
+        records = server.records()
+        assert [r.run_id for r in records] == ["first", "delayed", "fast"]
+        assert seen == [r.id for r in records]  # each once, in arrival order
+        delayed_record = records[1]
+        assert delayed_record.answered is not None
+        assert delayed_record.answered - delayed_record.time >= 1.0
+        assert records[2].time < delayed_record.answered
+    finally:
+        server.stop()
+
+
+def test_the_journal_shows_gzip_was_sent_and_never_the_token(
+    contract: Contract, tmp_path: Path
+) -> None:
+    token = "tok-" + "5ecret" * 4
+    path = tmp_path / "journal.db"
+    server = MockServer(create_app(contract, journal=path, tokens=[token])).start()
+    try:
+        sent = urllib.request.Request(
+            server.endpoint,
+            data=gzip.compress(EVENT),
+            headers={
+                "Content-Type": "application/json",
+                "Content-Encoding": "gzip",
+                "Authorization": f"Bearer {token}",
+                "Cookie": f"session={token}",
+            },
+        )
+        with urllib.request.urlopen(sent, timeout=10) as response:
+            assert response.status == 200
+        with urllib.request.urlopen(server.url + "/_lineage/events", timeout=10) as response:
+            listed = response.read()
+    finally:
+        server.stop()
+    (record,) = orjson.loads(listed)
+    headers = dict(record["headers"])
+    assert headers["Content-Encoding"] == "gzip"
+    assert headers["Authorization"] == "Bearer [redacted]"
+    assert headers["Cookie"] == "[redacted]"
+    assert record["answered"] >= record["time"]
+    assert token.encode() not in listed
+    files = [p for p in tmp_path.iterdir() if p.name.startswith("journal.db")]
+    assert files and not any(token.encode() in p.read_bytes() for p in files)

@@ -46,6 +46,7 @@ import os
 import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +74,7 @@ from ..validation._request import fold_slashes, target_path
 from . import _console
 from ._faults import DEFAULT_MAX_DELAY, Fault, FaultError, Faults, SharedFaults, parse_fault
 from ._forward import Forwarded, Forwarder, Forwarding
+from ._headers import HeaderKeeper
 from ._journal import (
     DEFAULT_BYTES,
     DEFAULT_LIMIT,
@@ -211,6 +213,8 @@ class MockApp:
         self.answers = Answers(contract)
         self.anatomy = contract.anatomy
         self.credentials = Credentials(contract, tokens)
+        self.headers = HeaderKeeper(self.credentials.key_headers)
+        """What a record keeps of a request's headers."""
         # Which status the kind that decides a verdict (Report.kind) gets.
         self.status_by_kind: dict[Kind, int] = {
             Kind.PATH: 404,
@@ -257,8 +261,28 @@ class MockApp:
         self, environ: WSGIEnvironment, start_response: StartResponse, path: str
     ) -> Iterable[bytes]:
         """Faults, then the judge, then the journal, then the answer."""
+        arrived = time.time()
         method: str = environ.get("REQUEST_METHOD", "GET")
         fault = self.faults.take() if self.faults.pending and path in self.paths else None
+        # Its place in the journal's order is taken now, before any wait.
+        place = self.journal.arrive(arrived, held=fault is not None and fault.delay > 0)
+        try:
+            return self._judged(environ, start_response, path, method, fault, arrived, place)
+        except BaseException:
+            if place is not None:
+                self.journal.abandon(place)  # a no-op once the place is filled
+            raise
+
+    def _judged(
+        self,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        path: str,
+        method: str,
+        fault: Fault | None,
+        arrived: float,
+        place: Any,
+    ) -> Iterable[bytes]:
         if fault is not None and fault.delay and not self.faults.sleep(fault.delay, self._stopping):
             fault = None  # the faults were cleared while it slept: answer normally
         body = WSGIBody(environ) if self.forwarder is None else _KeptBody(environ)
@@ -294,12 +318,17 @@ class MockApp:
             run_id=self.anatomy.run_of(event) if parsed else None,
             job=self.anatomy.job_of(event) if parsed else None,
             upstream=forwarded.upstream if forwarded is not None else None,
+            time=arrived,
+            answered=time.time(),
+            headers=self.headers.keep(environ),
         )
         try:
-            self.journal.append(record)
+            self.journal.append(record, place)
         except Exception:
             # Never acknowledge what was not recorded.
             log.exception("journal append failed")
+            if place is not None:
+                self.journal.abandon(place)
             problem = problem_class(500)("the mock could not record the request")
             return self._answer(problem, environ, start_response)
         if self.on_record is not None:
@@ -493,6 +522,14 @@ class MockApp:
             )
         )
 
+    def _get_ui_record(self, request: Request) -> Response:
+        """One record, whole, for the console's detail pane (404 once it is gone)."""
+        wanted = _Query(request, ("id",)).id("id")
+        found = self.journal.latest(limit=1, before=wanted + 1, since=wanted - 1)
+        if not found:
+            raise problem_class(404)(f"no record {wanted} in the journal")
+        return _console.json_response(found[0].to_dict())
+
     def _get_healthz(self, request: Request) -> Response:
         return _json_response(
             orjson.dumps(
@@ -574,6 +611,7 @@ _ADMIN_ROUTES: dict[str, dict[str, str]] = {
     "/ui/console.css": {"GET": "_get_ui_css", "HEAD": "_get_ui_css"},
     "/ui/console.js": {"GET": "_get_ui_js", "HEAD": "_get_ui_js"},
     "/ui/requests": {"GET": "_get_ui_requests", "HEAD": "_get_ui_requests"},
+    "/ui/record": {"GET": "_get_ui_record", "HEAD": "_get_ui_record"},
     "/events": {"GET": "_get_events", "HEAD": "_get_events", "DELETE": "_delete_events"},
     "/healthz": {"GET": "_get_healthz", "HEAD": "_get_healthz"},
     "/runs": {"GET": "_get_runs", "HEAD": "_get_runs"},

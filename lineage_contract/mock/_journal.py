@@ -27,6 +27,7 @@ import fcntl
 import itertools
 import logging
 import os
+import secrets
 import sqlite3
 import stat
 import threading
@@ -43,6 +44,7 @@ import orjson
 from ..errors import LineageContractError
 from ..validation import Level, Violation, parse_json
 from ._commit_log import LOG_LIMIT, LogWriter, log_paths, read_tail
+from ._headers import Headers
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +82,11 @@ class Record:
     is the contract's verdict on the request, whatever was answered;
     ``violations`` are the validator's; ``body`` is the request
     body after transport decoding (gzip undone), byte for byte; ``event`` is that
-    body parsed, or None when it was not JSON.
+    body parsed, or None when it was not JSON. ``time`` is when the request
+    arrived (before its body was read), ``answered`` when its answer went out or
+    its connection was dropped (None in journals written before it was kept);
+    ``headers`` are the request's as received, bounded and with credentials
+    redacted (see :mod:`._headers`).
     """
 
     method: str
@@ -98,6 +104,8 @@ class Record:
     """The upstream's answer when the request was forwarded (``status`` is then what the
     client got: the upstream's status, or the mock's 502/504); None when it was not."""
     time: float = field(default_factory=time.time)
+    answered: float | None = None
+    headers: Headers = ()
     id: int = 0
     _event: Any = field(default=_UNSET, repr=False)
 
@@ -115,8 +123,12 @@ class Record:
 
     @property
     def iso_time(self) -> str:
-        stamp = datetime.fromtimestamp(self.time, UTC).isoformat(timespec="microseconds")
-        return stamp.replace("+00:00", "Z")
+        """When the request arrived, in ISO 8601."""
+        return _iso(self.time)
+
+    @property
+    def iso_answered(self) -> str | None:
+        return None if self.answered is None else _iso(self.answered)
 
     @property
     def warned(self) -> bool:
@@ -144,6 +156,7 @@ class Record:
         return {
             "id": self.id,
             "time": self.iso_time,
+            "answered": self.iso_answered,
             "method": self.method,
             "path": self.path,
             "status": self.status,
@@ -155,11 +168,18 @@ class Record:
             # Embedded without a parse/serialise round trip: a parsed body is valid JSON.
             "event": orjson.Fragment(self.body) if self.parsed else None,
             "body": self.text,
+            "headers": [list(pair) for pair in self.headers],
         }
 
     def __repr__(self) -> str:
         verdict = "valid" if self.valid else f"{len(self.violations)} violation(s)"
         return f"<Record #{self.id} {self.method} {self.path} -> {self.status} {verdict}>"
+
+
+def _iso(stamp: float) -> str:
+    return (
+        datetime.fromtimestamp(stamp, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    )
 
 
 def _warned(records: Iterable[Record], warned: bool | None) -> Iterable[Record]:
@@ -210,10 +230,34 @@ class JournalTimeout(LineageContractError, TimeoutError):
 
 
 class Journal(abc.ABC):
-    """Where records go. ``append`` assigns the record's ``id`` and returns it."""
+    """Where records go. ``append`` assigns the record's ``id`` and returns it.
+
+    Records are listed in the order their requests arrived: a request takes its
+    place with :meth:`arrive` before its body is read (or its answer is
+    delayed), and :meth:`append` fills that place once it is answered. Until
+    then it has no record, and :meth:`page` ends before it (see :meth:`settled`),
+    so that a client following the cursor never passes a place that is still
+    to be filled.
+    """
+
+    def arrive(self, at: float, *, held: bool = False) -> Any:
+        """A place in arrival order for a request that came at ``at`` (``time.time()``),
+        for :meth:`append` or :meth:`abandon`; ``held``: its answer will wait (a delay).
+        None where arrival order needs no place (the record's ``time`` orders it)."""
+        return None
 
     @abc.abstractmethod
-    def append(self, record: Record) -> Record: ...
+    def append(self, record: Record, place: Any = None) -> Record:
+        """Record ``record`` at ``place`` (from :meth:`arrive`), else after every other."""
+
+    def abandon(self, place: Any) -> None:  # noqa: B027 - journals without places do nothing
+        """Give up a place :meth:`arrive` gave: that request will have no record."""
+
+    def settled(self) -> int:
+        """The id up to which the listing is final: no request still being answered
+        will get a record with this id or a lower one."""
+        newest = self.latest(limit=1)
+        return newest[0].id if newest else 0
 
     @abc.abstractmethod
     def records(
@@ -243,10 +287,12 @@ class Journal(abc.ABC):
         A page holds at most ``limit`` records, and stops before the one whose
         body would take it past ``max_bytes`` (the first is always in); the next
         page is ``since=page.next_cursor``. ``warned`` keeps only the records with
-        (True) or without (False) warnings.
+        (True) or without (False) warnings. A page ends before any record with an id
+        above :meth:`settled`: one still being answered may yet take a lower id.
         """
+        until = self.settled()  # first: a record landing meanwhile is above it
         found = self.records(valid=valid, run_id=run_id, job=job, since=since)
-        return _paged(_warned(found, warned), limit, max_bytes)
+        return _paged(_warned((r for r in found if r.id <= until), warned), limit, max_bytes)
 
     def latest(
         self,
@@ -343,15 +389,43 @@ class MemoryJournal(Journal):
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._next_id = 1
+        self._held: set[int] = set()
+        """Places taken by requests that have no record yet."""
         self._valid = 0
         self._dropped = 0
         self._waiting = 0
 
-    def append(self, record: Record) -> Record:
-        with self._lock:  # the condition's own lock, without its Python-level wrapper
-            record.id = self._next_id
+    def arrive(self, at: float, *, held: bool = False) -> int:
+        with self._lock:
+            place = self._next_id
             self._next_id += 1
-            self._records.append(record)
+            self._held.add(place)
+        return place
+
+    def abandon(self, place: Any) -> None:
+        with self._lock:
+            self._held.discard(place)
+
+    def settled(self) -> int:
+        with self._lock:
+            return (min(self._held) if self._held else self._next_id) - 1
+
+    def append(self, record: Record, place: Any = None) -> Record:
+        with self._lock:  # the condition's own lock, without its Python-level wrapper
+            records = self._records
+            if place in self._held:
+                self._held.discard(place)
+                record.id = place
+            else:
+                record.id = self._next_id
+                self._next_id += 1
+            if not records or records[-1].id < record.id:
+                records.append(record)
+            else:  # answered after requests that arrived later: it goes before them
+                index = len(records)
+                while index and records[index - 1].id > record.id:
+                    index -= 1
+                records.insert(index, record)
             self._valid += record.valid
             self._bytes += len(record.body)
             while len(self._records) > self.limit or (
@@ -434,14 +508,29 @@ CREATE TABLE IF NOT EXISTS logs (
     offset INTEGER NOT NULL
 );
 """
-_COLUMNS = "id, time, method, path, status, valid, parsed, violations, body, run_id, job, upstream"
-_INSERT = (
-    "INSERT INTO records"
-    " (time, method, path, status, valid, parsed, violations, body, run_id, job, upstream)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+# Added since the first journals were written: a file without them gets them when opened
+# (its records then have no headers and no answer time).
+_ADDED = {
+    "upstream": "BLOB",
+    "answered": "REAL",
+    "headers": "BLOB",
+    "pending": "INTEGER NOT NULL DEFAULT 0",
+    "ticket": "TEXT",
+}
+# A place held for a delayed request: few at a time, looked up on every read.
+_PENDING_INDEX = "CREATE INDEX IF NOT EXISTS records_pending ON records (ticket) WHERE pending = 1"
+_FIELDS = (
+    "time, method, path, status, valid, parsed, violations, body, run_id, job, upstream,"
+    " answered, headers"
 )
-# Columns added since the first release, for a journal file an older version made.
-_ADDED = {"upstream": "BLOB"}
+_COLUMNS = f"id, {_FIELDS}"
+_INSERT = f"INSERT INTO records ({_FIELDS}, pending, ticket) VALUES ({', '.join('?' * 15)})"
+_FILL = (
+    f"UPDATE records SET ({_FIELDS}, pending, ticket) = ({', '.join('?' * 15)})"
+    " WHERE pending = 1 AND ticket = ?"
+)
+# What a log frame says: a record; a place taken for a delayed request; a place given up.
+_RECORD, _HELD, _ABANDONED = 0, 1, 2
 # A 6 KB body fits one page: a batch of records costs about half what 4 KB
 # pages (SQLite's default) cost, each record spilling into overflow pages.
 _PAGE_SIZE = 32768
@@ -450,7 +539,7 @@ _PAGE_SIZE = 32768
 _ORPHANS: list[sqlite3.Connection] = []
 
 
-def _payload(record: Record) -> bytes:
+def _payload(record: Record, ticket: str | None = None, kind: int = _RECORD) -> bytes:
     """A record as a log frame's payload: metadata, violations, body (newline-separated).
 
     orjson never writes a raw newline, so the first two split the payload.
@@ -466,18 +555,41 @@ def _payload(record: Record) -> bytes:
             record.run_id,
             record.job,
             record.upstream.to_dict() if record.upstream else None,
+            record.answered,
+            record.headers,
+            ticket,
+            kind,
         ]
     )
     violations = orjson.dumps([v.to_dict() for v in record.violations])
     return b"\n".join((meta, violations, record.body))
 
 
-def _row(payload: bytes) -> tuple[Any, ...]:
+def _row(payload: bytes) -> tuple[int, str | None, tuple[Any, ...]]:
+    """A frame's kind, ticket and the row it inserts (frames of older versions included)."""
     meta, violations, body = payload.split(b"\n", 2)
-    at, method, path, status, valid, parsed, run_id, job, *more = orjson.loads(meta)
-    row = (at, method, path, status, int(valid), int(parsed), violations, body, run_id, job)
-    # A log an older version wrote has no upstream.
-    return (*row, orjson.dumps(more[0]) if more and more[0] is not None else None)
+    fields = orjson.loads(meta)
+    at, method, path, status, valid, parsed, run_id, job = fields[:8]
+    # Older versions logged 8 fields, then 9 (the upstream).
+    upstream, answered, headers, ticket, kind = (*fields[8:], None, None, None, None, _RECORD)[:5]
+    row = (
+        at,
+        method,
+        path,
+        status,
+        int(valid),
+        int(parsed),
+        violations,
+        body,
+        run_id,
+        job,
+        orjson.dumps(upstream) if upstream is not None else None,
+        answered,
+        orjson.dumps(headers) if headers else None,
+        int(kind == _HELD),
+        ticket,
+    )
+    return kind, ticket, row
 
 
 class SqliteJournal(Journal):
@@ -563,6 +675,7 @@ class SqliteJournal(Journal):
                     for name, kind in _ADDED.items():
                         if name not in have:
                             _add_column(conn, name, kind)
+                    conn.execute(_PENDING_INDEX)
                 finally:
                     conn.close()
                 return
@@ -629,9 +742,40 @@ class SqliteJournal(Journal):
         finally:
             self._give(conn)
 
-    def append(self, record: Record) -> Record:
+    def arrive(self, at: float, *, held: bool = False) -> str | None:
+        """A held request's place, logged now so that it is listed where it arrived.
+
+        Other requests need none: the logged records of every process are given
+        their ids in the order of their ``time``, which is their arrival.
+        """
+        if not held:
+            return None
+        ticket = f"{os.getpid()}:{secrets.token_hex(8)}"
+        self._log_payload(_payload(Record("", "", None, False, time=at), ticket, _HELD))
+        return ticket
+
+    def abandon(self, place: Any) -> None:
+        if place is not None:
+            self._log_payload(_payload(Record("", "", None, False), place, _ABANDONED))
+
+    def settled(self) -> int:
+        self.refresh()
+        conn = self._take()
+        try:
+            held, newest = conn.execute(
+                "SELECT (SELECT MIN(id) FROM records WHERE pending = 1),"
+                " (SELECT MAX(id) FROM records)"
+            ).fetchone()
+        finally:
+            self._give(conn)
+        return int(held - 1 if held is not None else newest or 0)
+
+    def append(self, record: Record, place: Any = None) -> Record:
         """Commit ``record`` to this process's log; it gets its ``id`` on the next read."""
-        payload = _payload(record)
+        self._log_payload(_payload(record, place))
+        return record
+
+    def _log_payload(self, payload: bytes) -> None:
         self._after_fork()
         with self._log_lock:
             try:
@@ -644,7 +788,6 @@ class SqliteJournal(Journal):
                 self._log.close()
                 self._log = None
                 self._seal_in_background()
-        return record
 
     def _seal_in_background(self) -> None:
         # A sealed log is moved into SQLite (and deleted) off the request path.
@@ -675,11 +818,25 @@ class SqliteJournal(Journal):
         ]
         moved = [tail for tail in tails if tail.end > tail.start]
         if moved:
-            # Arrival order across processes: by the time each record was made.
-            rows = sorted((_row(p) for tail in moved for p in tail.payloads), key=lambda r: r[0])
+            # Arrival order across processes: by the time each request arrived.
+            frames = sorted(
+                (_row(p) for tail in moved for p in tail.payloads), key=lambda f: f[2][0]
+            )
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.executemany(_INSERT, rows)
+                conn.executemany(
+                    _INSERT, [row for kind, ticket, row in frames if kind == _HELD or not ticket]
+                )
+                for kind, ticket, row in frames:
+                    if ticket and kind == _RECORD:
+                        # Fills the place its request took on arrival (one a clear
+                        # removed is taken again, after the others).
+                        if conn.execute(_FILL, (*row, ticket)).rowcount == 0:
+                            conn.execute(_INSERT, row)
+                    elif kind == _ABANDONED:
+                        conn.execute(
+                            "DELETE FROM records WHERE pending = 1 AND ticket = ?", (ticket,)
+                        )
                 conn.executemany(
                     "INSERT INTO logs (name, offset) VALUES (?, ?)"
                     " ON CONFLICT (name) DO UPDATE SET offset = excluded.offset",
@@ -704,6 +861,15 @@ class SqliteJournal(Journal):
         gone += [(tail.path.name,) for tail in tails if tail.sealed and tail.path.name not in known]
         if gone:
             conn.executemany("DELETE FROM logs WHERE name = ?", gone)
+        # A place held by a process that died will never be filled: its request
+        # was never answered.
+        dead = [
+            (ticket,)
+            for (ticket,) in conn.execute("SELECT ticket FROM records WHERE pending = 1")
+            if not _alive(int(str(ticket).partition(":")[0]))
+        ]
+        if dead:
+            conn.executemany("DELETE FROM records WHERE pending = 1 AND ticket = ?", dead)
 
     def records(
         self,
@@ -733,8 +899,8 @@ class SqliteJournal(Journal):
         max_bytes: int = DEFAULT_PAGE_BYTES,
         warned: bool | None = None,
     ) -> Page:
-        sql, args = _select(valid, run_id, job, since)
-        self.refresh()
+        until = self.settled()  # first: a record landing meanwhile is above it
+        sql, args = _select(valid, run_id, job, since, until=until)
         conn = self._take()
         try:
             # Rows come one at a time in id order: a page reads no further than it needs.
@@ -772,17 +938,21 @@ class SqliteJournal(Journal):
     def clear(self) -> None:
         with self.connection(write=True) as conn:
             self._move_logs(conn)  # what was logged before the clear goes with it
-            conn.execute("DELETE FROM records")
+            conn.execute("DELETE FROM records WHERE pending = 0")  # held places stay theirs
 
     def tally(self, *, valid: bool | None = None) -> int:
         self.refresh()
         conn = self._take()
         try:
+            # Held places (valid = 0) counted by their index, not by a scan.
+            held = "(SELECT COUNT(*) FROM records WHERE pending = 1)"
             if valid is None:
-                row = conn.execute("SELECT COUNT(*) FROM records").fetchone()
+                row = conn.execute(f"SELECT COUNT(*) - {held} FROM records").fetchone()
+            elif valid:
+                row = conn.execute("SELECT COUNT(*) FROM records WHERE valid = 1").fetchone()
             else:
                 row = conn.execute(
-                    "SELECT COUNT(*) FROM records WHERE valid = ?", (int(valid),)
+                    f"SELECT COUNT(*) - {held} FROM records WHERE valid = 0"
                 ).fetchone()
         finally:
             self._give(conn)
@@ -830,13 +1000,17 @@ def _select(
     since: int,
     *,
     before: int | None = None,
+    until: int | None = None,
     newest_first: bool = False,
 ) -> tuple[str, list[Any]]:
-    where = ["id > ?"]
+    where = ["id > ?", "pending = 0"]
     args: list[Any] = [since]
     if before is not None:
         where.append("id < ?")
         args.append(before)
+    if until is not None:
+        where.append("id <= ?")
+        args.append(until)
     if valid is not None:
         where.append("valid = ?")
         args.append(int(valid))
@@ -864,7 +1038,19 @@ def _record(row: tuple[Any, ...]) -> Record:
         run_id=row[9],
         job=row[10],
         upstream=Upstream.from_dict(orjson.loads(row[11])) if row[11] is not None else None,
+        answered=row[12],
+        headers=tuple((str(n), str(v)) for n, v in orjson.loads(row[13])) if row[13] else (),
     )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: alive
+    return True
 
 
 def open_journal(

@@ -42,6 +42,13 @@ class Credentials:
         self._unknown = Violation(
             Kind.SECURITY, "security", "credentials not among the accepted tokens"
         )
+        self.key_headers: tuple[str, ...] = tuple(
+            scheme.parameter
+            for group in self.requirements
+            for scheme in group
+            if scheme.type == "apiKey" and scheme.location == "header"
+        )
+        """The headers that carry an API key of the contract's schemes."""
 
     def violation(self, header: Header) -> Violation | None:
         """None when the request's credentials are accepted, else why not."""
