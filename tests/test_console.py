@@ -99,12 +99,15 @@ DAILY = {
 }
 
 
-def post(server: MockServer, body: Any) -> int:
+TOKEN = "console-secret-token"
+
+
+def post(server: MockServer, body: Any, headers: dict[str, str] | None = None) -> int:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     request = urllib.request.Request(
         server.endpoint,
         data,
-        {"Content-Type": "application/json", "Authorization": "Bearer t"},
+        {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}", **(headers or {})},
     )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
@@ -127,10 +130,11 @@ def send_events(server: MockServer) -> None:
         event("FAIL", RUN_FAILED, "weekly_report", second=9),
         event("START", RUN_OPEN, "hourly_sync"),
         INVALID,
-        event("START", RUN_XSS, XSS),
     ]
     for body in sent:
         post(server, body)
+    # A header whose value is markup, on the event whose job is.
+    post(server, event("START", RUN_XSS, XSS), {"X-Note": XSS, "Cookie": f"s={TOKEN}"})
 
 
 def line_of(body: dict[str, Any], key: str) -> int:
@@ -381,6 +385,27 @@ class Views:
         assert XSS in self.driver.find_element(By.ID, "detail").text
         assert self.driver.find_elements(By.TAG_NAME, "img") == []
 
+    def check_headers_and_times(self) -> None:
+        open_console(self.driver, self.url)
+        select_request(self.driver, self.id_of(lambda r: r["job"] == f"etl/{XSS}"))
+        table = self.driver.find_element(By.CSS_SELECTOR, "#detail table.headers")
+        shown = {
+            cells[0].text: cells[1].text
+            for cells in (
+                tr.find_elements(By.TAG_NAME, "td") for tr in table.find_elements(By.TAG_NAME, "tr")
+            )
+        }
+        assert shown["Authorization"] == "Bearer [redacted]"
+        assert shown["Cookie"] == "[redacted]"
+        assert shown["Content-Type"] == "application/json"
+        assert shown["X-Note"] == XSS  # markup shows as its characters
+        assert self.driver.find_elements(By.TAG_NAME, "img") == []
+        detail = self.driver.find_element(By.ID, "detail").text
+        assert TOKEN not in detail and TOKEN not in self.driver.page_source
+        facts = self.driver.find_element(By.CSS_SELECTOR, "#detail dl.facts").text
+        assert re.search(r"arrived\s+\d{4}-\d\d-\d\dT", facts), facts
+        assert re.search(r"answered\s+\d{4}-\d\d-\d\dT", facts), facts
+
     def check_filters(self) -> None:
         open_console(self.driver, self.url)
         self.driver.find_element(By.ID, "f-invalid").click()
@@ -490,6 +515,10 @@ def test_live_markup_in_an_event_shows_as_text(live: Views) -> None:
     live.check_markup_is_text()
 
 
+def test_live_headers_redacted_and_times(live: Views) -> None:
+    live.check_headers_and_times()
+
+
 def test_live_filters(live: Views) -> None:
     live.check_filters()
 
@@ -515,6 +544,32 @@ def test_a_new_event_appears_without_a_reload(page: WebDriver, server: MockServe
     wait(page, lambda d: any("etl/late_job" in r.text for r in rows(d)))
     assert time.monotonic() - began < 2.0  # polled twice a second
     assert page.execute_script("return window.stayed") is True
+
+
+def test_a_request_answered_late_appears_where_it_arrived(page: WebDriver) -> None:
+    import threading
+
+    with MockServer() as fresh:
+        open_console(page, fresh.url + "/")
+        page.execute_script("window.stayed = true")
+        fresh.faults.delay_next(1.0)
+        slow = threading.Thread(
+            target=post, args=(fresh, event("START", str(uuid.uuid4()), "slow"))
+        )
+        slow.start()
+        while fresh.app.faults.pending:  # the slow request has taken its delay
+            time.sleep(0.005)
+        assert post(fresh, event("START", str(uuid.uuid4()), "fast")) == 200
+        wait(page, lambda d: len(rows(d)) == 1)
+        slow.join(10)
+        wait(page, lambda d: len(rows(d)) == 2)
+        shown = [
+            (r.get_attribute("data-id"), r.find_elements(By.TAG_NAME, "td")[6].text)
+            for r in rows(page)
+        ]
+        assert shown == [("2", "etl/fast"), ("1", "etl/slow")]  # newest first, by arrival
+        assert page.execute_script("return window.stayed") is True
+    fresh.close()
 
 
 def test_the_buttons_clear_the_journal_and_inject_faults(page: WebDriver) -> None:
@@ -591,6 +646,11 @@ def test_report_the_invalid_finding_is_marked_at_its_line(from_disk: Views) -> N
 
 def test_report_markup_in_an_event_shows_as_text(from_disk: Views) -> None:
     from_disk.check_markup_is_text()
+
+
+def test_report_headers_redacted_and_times(from_disk: Views) -> None:
+    from_disk.check_headers_and_times()
+    assert TOKEN not in from_disk.driver.page_source
 
 
 def test_report_filters(from_disk: Views) -> None:

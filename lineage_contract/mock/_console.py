@@ -126,7 +126,10 @@ def requests_page(
     job: str | None = None,
 ) -> dict[str, Any]:
     """Rows newest first; ``next`` is the ``before`` of the following page (None: no more),
-    ``newest`` the journal's latest id whatever the filters, ``total`` its count."""
+    ``newest`` the journal's latest id whatever the filters, ``total`` its count, and
+    ``settled`` the id to poll ``since``: a request answered late may still land above it,
+    never at or below it (see :meth:`Journal.settled`)."""
+    settled = journal.settled()  # first: what lands meanwhile is above it
     found = journal.latest(
         limit=limit + 1,
         before=before,
@@ -142,6 +145,7 @@ def requests_page(
         "requests": [summary(r, anatomy) for r in rows],
         "next": rows[-1].id if len(found) > limit else None,
         "newest": newest[0].id if newest else 0,
+        "settled": settled,
         "total": journal.count,
     }
 

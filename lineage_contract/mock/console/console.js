@@ -133,8 +133,8 @@
       }));
     },
     async record(id) {
-      const page = await getJSON("/_lineage/events" + query({ since: id - 1, limit: 1 }));
-      return page && page.length && page[0].id === id ? page[0] : null;
+      const found = await getJSON("/_lineage/ui/record" + query({ id }));
+      return found && found.id === id ? found : null;
     },
     runs: () => getJSON("/_lineage/runs"),
     graph: () => getJSON("/_lineage/graph"),
@@ -158,7 +158,8 @@
         const start = options.before ? found.findIndex((r) => r.id < options.before) : 0;
         const rows = start < 0 ? [] : found.slice(start, start + options.limit);
         const more = start >= 0 && start + options.limit < found.length;
-        return { requests: rows, total: all.length, newest: all.length ? all[all.length - 1].id : 0, next: more ? rows[rows.length - 1].id : null };
+        const newest = all.length ? all[all.length - 1].id : 0;
+        return { requests: rows, total: all.length, newest, settled: newest, next: more ? rows[rows.length - 1].id : null };
       },
       record: async (id) => byId.get(id) || null,
       runs: async () => data.runs ?? null,
@@ -218,6 +219,7 @@
     view: "requests",
     filters: { invalid: false, warnings: false, job: "", run: "" },
     newest: 0,
+    settled: 0,
     oldest: null,
     total: 0,
     selected: null,
@@ -268,6 +270,7 @@
     clear(body);
     append(body, (page ? page.requests : []).map(row));
     state.newest = page ? page.newest : 0;
+    state.settled = page ? page.settled : 0;
     state.total = page ? page.total : 0;
     state.oldest = page && page.next;
     showListState();
@@ -303,7 +306,8 @@
     detail.append(
       el("h2", {}, record.method ? `#${record.id} ${record.method} ${record.path} \u2192 ${answered(record)}` : `#${record.id} ${record.path}`),
       facts([
-        ["time", record.time],
+        ["arrived", record.time],
+        ["answered", record.answered ?? (record.method && record.status === null ? "dropped" : null)],
         ["verdict", record.valid ? "valid" : "invalid"],
         ["job", record.job],
         ["run", record.runId],
@@ -567,23 +571,34 @@
   async function poll() {
     try {
       const mine = loads;
-      const page = await source.requests({ since: state.newest, limit: PAGE, filters: state.filters });
+      // From the settled id on: a request answered late lands below the newest row, in
+      // the place where it arrived, and rows above it come again until it has landed.
+      const page = await source.requests({ since: state.settled, limit: PAGE, filters: state.filters });
       if (page && mine === loads) {
         if (page.total < state.total || page.newest < state.newest || page.next !== null) {
           await loadRequests();
           await refreshView();
-        } else if (page.newest !== state.newest) {
+        } else {
           const body = $("requests").tBodies[0];
-          const first = body.firstChild;
+          const shown = new Set(Array.from(body.rows, (tr) => Number(tr.dataset.id)));
+          let added = 0;
           for (const r of page.requests.slice().reverse()) {
+            if (shown.has(r.id)) continue;
             const tr = row(r);
             tr.classList.add("fresh");
-            body.insertBefore(tr, first);
+            // Newest first: before the first row that arrived earlier.
+            const after = Array.from(body.rows).find((other) => Number(other.dataset.id) < r.id);
+            body.insertBefore(tr, after || null);
+            added += 1;
           }
+          const changed = added > 0 || page.total !== state.total;
           state.newest = page.newest;
+          state.settled = page.settled;
           state.total = page.total;
-          showListState();
-          await refreshView();
+          if (changed) {
+            showListState();
+            await refreshView();
+          }
         }
       }
       setStatus(`${state.total} request(s) recorded \u00b7 live`);
