@@ -569,3 +569,31 @@ def test_a_lifecycle_broken_for_good_fails_at_teardown(
     result.assert_outcomes(passed=1, errors=int(outcome == "errors"))
     if outcome == "errors":
         result.stdout.fnmatch_lines(["*no later event can mend*"])
+
+
+def test_records_keep_arrival_order_headers_and_times(pytester: pytest.Pytester) -> None:
+    write(
+        pytester,
+        """
+        import gzip, json, threading, time
+
+        def test_order(lineage_server):
+            lineage_server.faults.delay_next(0.5)
+            first, second = event(), event()
+            slow = threading.Thread(target=lineage_server.post, args=(first,))
+            slow.start()
+            while lineage_server.faults.pending:  # the first has taken its delay
+                time.sleep(0.005)
+            body = gzip.compress(json.dumps(second).encode())
+            assert lineage_server.post(body, headers={"Content-Encoding": "gzip"})[0] == 200
+            slow.join(10)
+            records = lineage_server.records
+            assert [r.run_id for r in records] == [first["run"]["runId"], second["run"]["runId"]]
+            assert records[0].answered > records[1].time > records[0].time
+            sent = dict(records[1].headers)
+            assert sent["Content-Encoding"] == "gzip"
+            assert sent["Authorization"] == "Bearer [redacted]"
+            assert lineage_server.token not in repr([r.to_dict() for r in records])
+        """,
+    )
+    pytester.runpytest_inprocess().assert_outcomes(passed=1)

@@ -853,3 +853,36 @@ def test_which_hosts_need_an_admin_token(host: str, loopback: bool) -> None:
     from lineage_contract.cli._serve import _loopback
 
     assert _loopback(host) is loopback
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_delayed_request_is_listed_where_it_arrived(workers: str) -> None:
+    import time
+
+    delayed, fast = str(uuid.uuid4()), str(uuid.uuid4())
+    with serve("--quiet", "--workers", workers) as served:
+        status, _, _ = served.request(
+            "POST", "/_lineage/faults", json.dumps({"delay": 1.5}), _auth()
+        )
+        assert status == 201
+        slow = threading.Thread(target=served.post, args=(event(delayed),))
+        slow.start()
+        deadline = time.monotonic() + 10
+        while _pending_faults(served) and time.monotonic() < deadline:
+            time.sleep(0.02)  # the slow request has taken its delay
+        assert served.post(event(fast)) == 200
+        # A client following the cursor during the delay, then after it.
+        seen: list[dict[str, Any]] = []
+        cursor = 0
+        for _ in range(2):
+            status, headers, body = served.request("GET", f"/_lineage/events?cursor={cursor}")
+            assert status == 200 and "X-Lineage-Next-Cursor" not in headers
+            page = json.loads(body)
+            seen += page
+            cursor = page[-1]["id"] if page else cursor
+            if not page:
+                slow.join(10)
+        listed = served.events()
+    assert [r["runId"] for r in listed] == [delayed, fast]
+    assert [r["id"] for r in seen] == [r["id"] for r in listed]  # each once
+    assert listed[0]["answered"] > listed[1]["time"] > listed[0]["time"]
