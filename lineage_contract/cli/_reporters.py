@@ -103,6 +103,8 @@ class Reporter:
     says whether warnings make an event fail (``warning``) or only errors do."""
 
     name: ClassVar[str] = ""
+    shows_runs: ClassVar[bool] = False
+    """Whether :meth:`across` shows the runs (else it gets none: describing them costs)."""
 
     def __init__(self, out: TextIO, *, quiet: int = 0, fail_on: str = "error") -> None:
         self.out = out
@@ -245,6 +247,8 @@ class _Collecting(Reporter):
 
 class JsonReporter(_Collecting):
     """One JSON document: the summary, and per file its counts and failed events."""
+
+    shows_runs = True
 
     name = "json"
 

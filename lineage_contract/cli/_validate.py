@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from ..errors import ContractError
 from ..files import Outcome, Placed
@@ -164,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
         if lineage is not None:
             across = [f.where.placed(f.violation) for f in lineage.findings(ended=True)]
             summary.across += len(across)
-            reporter.across(across, lineage.runs.to_list(ended=True))
+            reporter.across(across, lineage.runs.to_list(ended=True) if reporter.shows_runs else [])
         reporter.finish(summary)
     finally:
         if out is not sys.stdout:
@@ -172,12 +171,13 @@ def run(args: argparse.Namespace) -> int:
     return summary.exit_code
 
 
-@dataclass(frozen=True, slots=True)
-class _Where:
-    """Where an event is, for a finding across events placed at it."""
+class _Where(NamedTuple):
+    """Where an event is, for a finding across events placed at it (one per event read:
+    a tuple is the cheapest to make)."""
 
     source: str
-    index: int
+    number: int
+    """The event's index in its source (``index`` is the tuple's method)."""
     line: int | None
     column: int | None
 
@@ -187,7 +187,7 @@ class _Where:
 
     def placed(self, violation: Violation) -> Outcome:
         problem = Placed(violation, self.line, self.column)
-        return Outcome(self.source, self.index, self.line, self.column, (problem,))
+        return Outcome(self.source, self.number, self.line, self.column, (problem,))
 
     def __str__(self) -> str:
         return ":".join(str(p) for p in (self.source, self.line, self.column) if p is not None)

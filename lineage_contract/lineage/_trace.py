@@ -108,6 +108,12 @@ class Tracer:
         self._type = getter(anatomy.event_type)
         self._time = getter(anatomy.event_time)
         self._job = tuple(getter(path) for path in anatomy.job)
+        # The usual shape (``job.namespace``, ``job.name``) read without a getter per part:
+        # this runs for every event and every parent facet.
+        outers = {tuple(path[:-1]) for path in anatomy.job}
+        self._job_pair: tuple[str, str, str] | None = None
+        if len(anatomy.job) == 2 and len(outers) == 1 and all(len(p) == 2 for p in anatomy.job):
+            self._job_pair = (anatomy.job[0][0], anatomy.job[0][1], anatomy.job[1][1])
         self._parent = getter((*run_id[:-1], FACETS, PARENT) if run_id else None)
         # The parent facet holds a run and a job shaped like the event's own.
         self._parent_run = getter(run_id)
@@ -137,6 +143,13 @@ class Tracer:
         )  # fmt: skip
 
     def job(self, holder: Any) -> tuple[str, ...] | None:
+        pair = self._job_pair
+        if pair is not None:
+            node = holder.get(pair[0]) if type(holder) is dict else None
+            if type(node) is not dict:
+                return None
+            first, second = node.get(pair[1]), node.get(pair[2])
+            return (first, second) if type(first) is str and type(second) is str else None
         parts = []
         for get in self._job:
             part = get(holder)
@@ -170,11 +183,15 @@ def _datasets(items: Any, side: str) -> tuple[DatasetTrace, ...]:
         columns: tuple[Column, ...] = ()
         if type(facets) is dict:
             facet = facets.get(SCHEMA)
-            if type(facet) is dict and type(facet.get(FIELDS)) is list:
-                schema = facet[FIELDS]
+            if type(facet) is dict:
+                fields = facet.get(FIELDS)
+                if type(fields) is list:
+                    schema = fields
             lineage = facets.get(COLUMN_LINEAGE)
-            if type(lineage) is dict and type(lineage.get(FIELDS)) is dict:
-                columns = _columns(lineage[FIELDS], f"{at}/{FACETS}/{COLUMN_LINEAGE}/{FIELDS}")
+            if lineage is not None and type(lineage) is dict:
+                fields = lineage.get(FIELDS)
+                if type(fields) is dict:
+                    columns = _columns(fields, f"{at}/{FACETS}/{COLUMN_LINEAGE}/{FIELDS}")
         found.append(DatasetTrace(namespace, name, at, schema, columns))
     return tuple(found)
 
