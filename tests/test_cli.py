@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from lineage_contract import cli
 from lineage_contract.files import _sources as src
@@ -752,3 +753,51 @@ def test_validate_checks_facets_against_their_schema(
         assert finding["schemaURL"].startswith(DATASOURCE)
     else:
         assert found == []
+
+
+WARNED_RUN = "6b1f2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+
+
+def _warned_step(kind: str, time: str) -> dict[str, Any]:
+    # A schemaURL that names no OpenLineage version: a warning, the contract holds.
+    return {
+        **VALID,
+        "eventType": kind,
+        "eventTime": f"2024-05-01T{time}:00:00Z",
+        "run": {"runId": WARNED_RUN},
+        "schemaURL": "http://test.schema.url",
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "write", "jobs"),
+    [
+        ("runs.jsonl", lambda events: "".join(compact(e) + "\n" for e in events), "1"),
+        ("runs.jsonl", lambda events: "".join(compact(e) + "\n" for e in events), "2"),
+        ("runs.json", lambda events: json.dumps(events, indent=2), "1"),
+        ("runs.yaml", lambda events: yaml.safe_dump_all(events), "1"),
+    ],
+    ids=["json-lines", "json-lines-parallel", "json", "yaml"],
+)
+def test_events_with_warnings_still_count_across_events(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    write: Callable[[list[dict[str, Any]]], str],
+    jobs: str,
+) -> None:
+    monkeypatch.setattr(src, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(src, "CHUNK_BYTES", 300)
+    events = [_warned_step("START", "12"), _warned_step("START", "13"), _warned_step("FAIL", "14")]
+    path = tmp_path / name
+    path.write_text(write(events))
+    argv = ("validate", "--conformance", "--lineage", "--jobs", jobs, "-f", "json", str(path))
+    code, out, _ = run(capsys, *argv)
+    document = json.loads(out)
+    assert code == 0
+    assert document["summary"]["events"] == 3
+    assert document["summary"]["warnings"] == 3
+    assert [f["keyword"] for f in document["across"]] == ["start-once"]
+    (run_seen,) = document["runs"]
+    assert (run_seen["id"], len(run_seen["events"]), run_seen["state"]) == (WARNED_RUN, 3, "fail")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Iterator, Sequence
-from typing import IO
+from typing import IO, Any
 
 from ..validation._report import Kind, Violation
 from ..validation._validator import Validator
@@ -124,12 +124,12 @@ def judge_lines(
         else:
             report = check(raw)
             violations = report.violations
+            # An event with warnings only keeps the contract: the checks across events see it.
+            traced = trace(report.event, raw) if trace is not None and report.valid else None
             if violations:
-                yield _placed_line(name, index, lineno, raw, violations)
-            elif trace is not None:
-                yield Outcome(name, index, lineno, trace=trace(report.event, raw))
+                yield _placed_line(name, index, lineno, raw, violations, traced)
             else:
-                yield Outcome(name, index, lineno)
+                yield Outcome(name, index, lineno, trace=traced)
         index += 1
         if tick is not None and not index & 0x3FF:
             tick()
@@ -144,7 +144,12 @@ def _too_long(name: str, index: int, lineno: int, limit: int) -> Outcome:
 
 
 def _placed_line(
-    name: str, index: int, lineno: int, raw: bytes, violations: Sequence[Violation]
+    name: str,
+    index: int,
+    lineno: int,
+    raw: bytes,
+    violations: Sequence[Violation],
+    trace: Any = None,
 ) -> Outcome:
     text, bad_byte = decode_utf8(raw)
     text = text.rstrip("\r\n")
@@ -161,7 +166,7 @@ def _placed_line(
         else:
             column = json_offset(text, v.pointer, start) + 1
         problems.append(Placed(v, lineno, column))
-    return Outcome(name, index, lineno, start + 1, tuple(problems))
+    return Outcome(name, index, lineno, start + 1, tuple(problems), trace)
 
 
 _AT_LINE = re.compile(r" at line \d+ column \d+$")

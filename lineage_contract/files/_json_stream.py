@@ -20,7 +20,15 @@ import orjson
 from ..validation._report import Kind, Violation
 from ..validation._validator import Validator
 from ._locate import json_offset, line_col
-from ._outcome import Outcome, Placed, Tracing, empty_file, json_violation, judge_value
+from ._outcome import (
+    Outcome,
+    Placed,
+    Tracing,
+    empty_file,
+    json_violation,
+    judge_value,
+    keeps_contract,
+)
 
 READ_BYTES = 1024 * 1024
 
@@ -253,14 +261,15 @@ def _decode_event(
         return _too_large(name, index, text, at, limit)
     line, column = text.position(at)
     violations = judge_value(validator, value)
+    # An event with warnings only keeps the contract: the checks across events see it.
+    traced = trace(value, None) if trace is not None and keeps_contract(violations) else None
     if not violations:
-        traced = trace(value, None) if trace is not None else None
         return Outcome(name, index, line, column, trace=traced), end
     body = buf[at:end]
     problems = tuple(
         Placed(v, *line_col(body, json_offset(body, v.pointer), line, column)) for v in violations
     )
-    return Outcome(name, index, line, column, problems), end
+    return Outcome(name, index, line, column, problems, traced), end
 
 
 def _over(buf: str, start: int, end: int, limit: int) -> bool:

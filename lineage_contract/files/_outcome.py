@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +50,11 @@ class Outcome:
     def fails(self, fail_on: str = "error") -> bool:
         """Whether the event counts as failing: an error, or any finding with ``warning``."""
         return not self.valid or (fail_on == "warning" and self.warned)
+
+
+def keeps_contract(violations: Iterable[Violation]) -> bool:
+    """No error among them: warnings only, or nothing."""
+    return all(v.level is Level.WARNING for v in violations)
 
 
 def judge_value(validator: Validator, value: Any) -> tuple[Violation, ...]:

@@ -54,9 +54,10 @@ class Part:
     lines: int
     events: int
     failed: tuple[Outcome, ...]
+    """The events with findings (errors or warnings), each with its trace if it has one."""
     valid_lines: array[int]
     traces: tuple[Any, ...] = ()
-    """The valid events' traces, in order, when the worker traces."""
+    """The clean events' traces, in order, when the worker traces."""
 
     def outcomes(self, name: str, line_base: int, index_base: int) -> Iterator[Outcome]:
         failed = {outcome.index: outcome for outcome in self.failed}
@@ -113,7 +114,8 @@ def judge_range(path: str, name: str, start: int, end: int, limit: int) -> Part:
         lines = Lines(file, limit, end - start)
         for outcome in judge_lines(validator, name, lines, whole=False, trace=_worker_trace):
             events += 1
-            if outcome.valid:
+            # Only a clean event goes as its line alone: warnings travel with their outcome.
+            if not outcome.problems:
                 assert outcome.line is not None
                 valid_lines.append(outcome.line)
                 if _worker_trace is not None:

@@ -11,7 +11,7 @@ from ..validation._report import Kind, Violation
 from ..validation._validator import Validator
 from ._json_lines import decode_utf8
 from ._locate import line_col, yaml_position
-from ._outcome import Outcome, Placed, Tracing, json_violation, judge_value
+from ._outcome import Outcome, Placed, Tracing, json_violation, judge_value, keeps_contract
 
 
 class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -93,7 +93,7 @@ def _yaml_outcome(
 ) -> Outcome:
     line, column = node.start_mark.line + 1, node.start_mark.column + 1
     violations = judge_value(validator, event)
-    if not violations and trace is not None:
-        return Outcome(name, index, line, column, trace=trace(event, None))
+    # An event with warnings only keeps the contract: the checks across events see it.
+    traced = trace(event, None) if trace is not None and keeps_contract(violations) else None
     problems = tuple(Placed(v, *yaml_position(node, v.pointer)) for v in violations)
-    return Outcome(name, index, line, column, problems)
+    return Outcome(name, index, line, column, problems, traced)
