@@ -100,6 +100,13 @@ class Validator:
             )
         return found
 
+    def allowed_at(self, path: str) -> tuple[str, ...]:
+        """The methods the document allows at a request path (empty where it serves none)."""
+        methods = self.routes.get(path)
+        if not methods:
+            return ()
+        return tuple(m.upper() for m in _path_methods(next(iter(methods.values()))))
+
     def route(self, method: str, path: str) -> Validator | Violation:
         """The validator of the operation ``method`` and ``path`` (decoded, without the
         query) reach, or the ``path`` or ``method`` violation saying they reach none.
