@@ -206,7 +206,9 @@ class LineageServer:
     """The ``lineage_server`` fixture: the session's mock, seen from one test.
 
     ``url`` is the base URL, ``endpoint`` the lineage operation's full URL and
-    ``token`` a bearer token the mock accepts (``headers`` carries it).
+    ``token`` a bearer token the mock accepts (``headers`` carries it). The mock
+    serves every operation of the document: ``urls`` maps each operationId to its
+    full URL, and ``batch_url`` is the batch operation's (None without one).
     """
 
     def __init__(self, server: MockServer, token: str) -> None:
@@ -228,6 +230,17 @@ class LineageServer:
     def path(self) -> str:
         """The lineage path, relative to :attr:`url`."""
         return self.server.endpoint[len(self.server.url) :]
+
+    @property
+    def urls(self) -> dict[str, str]:
+        """The full URL of each operation of the document, by ``operation_id``."""
+        return {op.operation_id: self.url + op.path for op in self.contract.operations}
+
+    @property
+    def batch_url(self) -> str | None:
+        """The full URL of the document's batch operation, if it has one."""
+        batch = self.contract.batch_operation
+        return self.url + batch.path if batch is not None else None
 
     @property
     def port(self) -> int:
@@ -282,15 +295,26 @@ class LineageServer:
 
     # -- sending --
 
-    def post(self, payload: Any, *, headers: Mapping[str, str] | None = None) -> tuple[int, Any]:
-        """POST ``payload`` (JSON-encoded unless bytes) with the token; return (status, body)."""
+    def post(
+        self,
+        payload: Any,
+        *,
+        headers: Mapping[str, str] | None = None,
+        operation: str | None = None,
+    ) -> tuple[int, Any]:
+        """POST ``payload`` (JSON-encoded unless bytes) with the token; return (status, body).
+
+        ``operation`` sends it to another operation of the document (an operationId,
+        a path or ``"METHOD /path"``: ``post(events, operation="postEventBatch")``).
+        """
         from .validation._payload import PayloadError, parse_json
 
+        target = self.contract.operation_named(operation) if operation else self.contract
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         request = urllib.request.Request(
-            self.endpoint,
+            self.url + target.path if operation else self.endpoint,
             data=data,
-            method=self.contract.method,
+            method=target.method,
             headers={**self.headers, **(headers or {})},
         )
         try:

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -801,3 +802,94 @@ def test_events_with_warnings_still_count_across_events(
     assert [f["keyword"] for f in document["across"]] == ["start-once"]
     (run_seen,) = document["runs"]
     assert (run_seen["id"], len(run_seen["events"]), run_seen["state"]) == (WARNED_RUN, 3, "fail")
+
+
+# -- OpenLineage's own document: several operations -----------------------------------------
+
+OPENLINEAGE = str(ROOT.parent / "shared" / "corpus" / "openlineage-spec" / "OpenLineage.yml")
+CORPUS_EVENTS = ROOT.parent / "shared" / "corpus" / "openlineage-events"
+
+
+def _spec_manifest() -> Counter[bool]:
+    with (CORPUS_EVENTS / "MANIFEST.tsv").open(newline="", encoding="utf-8") as handle:
+        return Counter(
+            row["spec_2_0_2"].strip() == "valid" for row in csv.DictReader(handle, delimiter="\t")
+        )
+
+
+def test_validate_judges_the_corpus_against_the_openlineage_document(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    status, out, err = run(
+        capsys, "validate", "--spec", OPENLINEAGE, "-f", "json", str(CORPUS_EVENTS)
+    )
+    summary = json.loads(out)["summary"]
+    expected = _spec_manifest()
+    assert (status, summary["valid"], summary["invalid"]) == (1, expected[True], expected[False])
+    assert err == ""
+
+
+@pytest.mark.parametrize(
+    ("operation", "content", "expected"),
+    [
+        # The single-event operation, named or not: an array file is a list of events.
+        (None, [VALID, {**VALID, "eventTime": "x"}], (1, 1, ["/eventTime"])),
+        ("postRunEvent", [VALID, VALID], (2, 0, [])),
+        # The batch operation: an array is one batch, its elements under /<index>.
+        ("postEventBatch", [VALID, {**VALID, "eventTime": "x"}], (0, 1, ["/1/eventTime"])),
+        ("/lineage/batch", [VALID, VALID], (1, 0, [])),
+        ("POST /lineage/batch", VALID, (0, 1, [""])),
+    ],
+)
+def test_validate_judges_a_file_against_the_operation_it_names(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    operation: str | None,
+    content: Any,
+    expected: tuple[int, int, list[str]],
+) -> None:
+    path = _write(tmp_path / "events.json", json.dumps(content))
+    flags = ["--operation", operation] if operation else []
+    status, out, _ = run(capsys, "validate", "--spec", OPENLINEAGE, *flags, "-f", "json", path)
+    document = json.loads(out)
+    pointers = [v["pointer"] for f in document["files"][0]["failures"] for v in f["violations"]]
+    summary = document["summary"]
+    assert (summary["valid"], summary["invalid"], pointers) == expected
+    assert status == (1 if expected[1] else 0)
+
+
+def test_validate_checks_the_elements_of_batches_together(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # A run completed before it started, told in two batches: a finding across events.
+    start = {**VALID, "eventTime": "2024-05-01T12:00:00Z"}
+    done = {**VALID, "eventType": "COMPLETE", "eventTime": "2024-05-01T11:00:00Z"}
+    path = _write(tmp_path / "batches.jsonl", f"{compact([start])}\n{compact([done])}\n")
+    argv = ["--spec", OPENLINEAGE, "--operation", "postEventBatch", "--lineage", "-f", "json"]
+    status, out, _ = run(capsys, "validate", *argv, path)
+    across = json.loads(out)["across"]
+    assert status == 0
+    assert [(f["keyword"], f["line"]) for f in across] == [("time-order", 2)]
+
+
+def test_validate_refuses_an_unknown_operation(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "validate", "--spec", OPENLINEAGE, "--operation", "nope", "-")
+    assert status == 2
+    assert "no operation 'nope'" in err
+
+
+@pytest.mark.parametrize("operation", ["postRunEvent", "postEventBatch"])
+def test_generate_draws_for_the_operation_it_names(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, operation: str
+) -> None:
+    argv = ["generate", "--spec", OPENLINEAGE, "--operation", operation, "-n", "5", "--seed", "1"]
+    assert cli.main(argv) == 0
+    out, _ = capsys.readouterr()
+    lines = out.splitlines()
+    assert len(lines) == 5
+    path = _write(tmp_path / "drawn.jsonl", out)
+    assert all(
+        isinstance(json.loads(line), list) is (operation == "postEventBatch") for line in lines
+    )
+    status, _, _ = run(capsys, "validate", "--spec", OPENLINEAGE, "--operation", operation, path)
+    assert status == 0

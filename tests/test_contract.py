@@ -354,3 +354,89 @@ def test_openapi_json_is_the_seed_yaml_rendered_to_json() -> None:
     block = _seed_yaml()
     assert block is not None, "../shared/seed holds the contract as the user gave it"
     assert yaml.safe_load(block) == BUNDLED
+
+
+# -- a document of several operations: OpenLineage's own -------------------------------
+
+OPENLINEAGE = ROOT.parent / "shared" / "corpus" / "openlineage-spec" / "OpenLineage.yml"
+
+
+@pytest.mark.parametrize(
+    ("operation", "expected"),
+    [
+        (None, ("postRunEvent", "POST", "/lineage", False)),
+        ("postRunEvent", ("postRunEvent", "POST", "/lineage", False)),
+        ("postEventBatch", ("postEventBatch", "POST", "/lineage/batch", True)),
+        ("/lineage/batch", ("postEventBatch", "POST", "/lineage/batch", True)),
+        ("POST /lineage/batch", ("postEventBatch", "POST", "/lineage/batch", True)),
+    ],
+)
+def test_openlineage_document_operations(
+    operation: str | None, expected: tuple[str, str, str, bool]
+) -> None:
+    contract = Contract.load(OPENLINEAGE, operation=operation)
+    assert (contract.operation_id, contract.method, contract.path, contract.batch) == expected
+    assert [c.operation_id for c in contract.operations] == ["postRunEvent", "postEventBatch"]
+    assert contract in contract.operations
+    # One parsed document: the same refs, and the same contract however it is reached.
+    assert {id(c.refs) for c in contract.operations} == {id(contract.refs)}
+    assert contract.batch_operation is Contract.load(OPENLINEAGE, operation="postEventBatch")
+    assert contract.event_operation is Contract.load(OPENLINEAGE)
+
+
+def test_the_load_cache_is_per_file_and_operation() -> None:
+    single, batch = (
+        Contract.load(OPENLINEAGE),
+        Contract.load(OPENLINEAGE, operation="/lineage/batch"),
+    )
+    assert single is Contract.load(OPENLINEAGE, operation="postRunEvent")
+    assert batch is Contract.load(OPENLINEAGE, operation="postEventBatch")
+    assert single is not batch
+
+
+@pytest.mark.parametrize(
+    ("operation", "expected"),
+    [("postRunEvent", False), ("postEventBatch", True)],
+)
+def test_a_batch_is_an_array_of_the_events(operation: str, expected: bool) -> None:
+    contract = Contract.load(OPENLINEAGE, operation=operation)
+    assert (contract.request_schema.get("type") == "array") is expected
+    # The events of a batch are the single-event operation's, wherever they are found.
+    assert contract.event_schema["oneOf"] == Contract.load(OPENLINEAGE).request_schema["oneOf"]
+
+
+@pytest.mark.parametrize("operation", ["postRunEvent", "postEventBatch"])
+def test_openlineage_anatomy_reads_the_kinds_of_event_together(operation: str) -> None:
+    anatomy = Contract.load(OPENLINEAGE, operation=operation).anatomy
+    assert anatomy.event_type == ("eventType",)
+    assert anatomy.event_time == ("eventTime",)
+    assert anatomy.run_id == ("run", "runId")
+    assert anatomy.job == (("job", "namespace"), ("job", "name"))
+    dataset_event = {
+        "eventTime": "2024-05-01T12:00:00Z",
+        "dataset": {"namespace": "n", "name": "d"},
+    }
+    assert anatomy.run_of(dataset_event) is None
+    assert anatomy.job_of({"job": {"namespace": "n", "name": "j"}}) == "n/j"
+
+
+def test_the_default_operation_of_the_bundled_document_is_unchanged() -> None:
+    contract = Contract.load()
+    assert contract.operations == (contract,)
+    assert contract.operation_id == "recordLineageEvent"
+    assert (contract.batch, contract.batch_operation, contract.event_operation) == (
+        False,
+        None,
+        contract,
+    )
+
+
+def test_several_batch_operations_do_not_hide_the_single_event_one() -> None:
+    document = _two_operations()
+    document["paths"]["/api/v1/lineage/batch"]["put"]["requestBody"]["content"]["application/json"][
+        "schema"
+    ] = {"type": "array", "items": {"$ref": "#/components/schemas/OpenLineageEvent"}}
+    contract = Contract.from_document(document)
+    batch = contract.batch_operation
+    assert batch is not None
+    assert (contract.operation_id, batch.operation_id) == ("recordLineageEvent", "recordBatch")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from lineage_contract import Validator
+from lineage_contract import Contract, Validator
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "openlineage-events"
 MANIFEST = CORPUS / "MANIFEST.tsv"
@@ -54,13 +54,13 @@ def _listed(items: str) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-def _manifest() -> list[Expected]:
+def _manifest(column: str = "oleander_openapi") -> list[Expected]:
     if not MANIFEST.is_file():
         return []
     rows = []
     with MANIFEST.open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle, delimiter="\t"):
-            verdict = row["oleander_openapi"].strip()
+            verdict = row[column].strip()
             if verdict == "valid":
                 rows.append(Expected(row["file"], row["kind"], True, 0, ()))
                 continue
@@ -104,6 +104,36 @@ def test_dataset_and_job_events_are_not_run_events(validator: Validator, row: Ex
     report = validator.check((CORPUS / row.file).read_bytes())
     assert not report.valid
     assert {"/run", "/job"} & {v.pointer for v in report.violations if v.keyword == "required"}
+
+
+# OpenLineage's own document: the ``spec_2_0_2`` column (the JSON Schema beside it, as
+# jsonschema reads it) says how each event must be judged, by either of its operations.
+SPEC = CORPUS.parent / "openlineage-spec" / "OpenLineage.yml"
+SPEC_ROWS = _manifest("spec_2_0_2")
+
+
+@pytest.fixture(scope="module")
+def spec_validator() -> Validator:
+    return Validator(Contract.load(SPEC))
+
+
+@pytest.mark.parametrize("row", SPEC_ROWS, ids=[row.file for row in SPEC_ROWS])
+def test_corpus_event_against_the_openlineage_document(
+    spec_validator: Validator, row: Expected
+) -> None:
+    report = spec_validator.check((CORPUS / row.file).read_bytes())
+    found = [(v.pointer, v.keyword) for v in report.violations]
+    assert report.valid is row.valid, report.summary()
+    assert len(found) == row.count, report.summary()
+    assert set(row.listed) <= set(found), report.summary()
+    assert {"oneOf", "anyOf"}.isdisjoint(v.keyword for v in report.violations)
+
+
+def test_dataset_and_job_events_are_events_of_the_openlineage_document(
+    spec_validator: Validator,
+) -> None:
+    kinds = Counter(row.kind for row in SPEC_ROWS if row.valid)
+    assert kinds["DatasetEvent"] >= 1 and kinds["JobEvent"] >= 1
 
 
 def test_there_are_dataset_and_job_events() -> None:

@@ -179,3 +179,41 @@ def _engines() -> tuple[Validator, Reference]:
     if not _ENGINES:
         _ENGINES.append((Validator(), Reference()))
     return _ENGINES[0]
+
+
+# -- OpenLineage's own document: its request schema is the JSON Schema beside it ------
+
+SPEC_DIR = ROOT.parent / "shared" / "corpus" / "openlineage-spec"
+
+
+@pytest.fixture(scope="module")
+def openlineage() -> tuple[Validator, Any]:
+    """The validator of OpenLineage.yml, and jsonschema on OpenLineage.json as written."""
+    import jsonschema
+
+    from lineage_contract import Contract
+    from lineage_contract.validation._explain import format_checker
+
+    contract = Contract.load(SPEC_DIR / "OpenLineage.yml")
+    original = json.loads((SPEC_DIR / "OpenLineage.json").read_text())
+    return Validator(contract), jsonschema.Draft202012Validator(
+        original, format_checker=format_checker()
+    )
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_the_translated_openlineage_schema_validates_like_the_original(
+    openlineage: tuple[Validator, Any], path: Path
+) -> None:
+    validator, original = openlineage
+    report = validator.check(path.read_bytes())
+    if not report.parsed:
+        return  # not strict JSON: nothing for a schema to judge
+    event = report.event
+    verdicts = {
+        "jsonschema-rs": validator._fast.is_valid(event),
+        "jsonschema": validator._reference.is_valid(event),
+        "original": original.is_valid(event),
+    }
+    assert len(set(verdicts.values())) == 1, verdicts
+    assert (not validator.explain(event)) is verdicts["original"]

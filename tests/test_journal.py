@@ -84,6 +84,8 @@ def test_record_to_dict_embeds_the_event_as_sent() -> None:
         "runId": RUN_A,
         "job": "etl/daily",
         "upstream": None,  # not forwarded
+        "batch": None,  # not an element of a batch
+        "index": None,
         "event": rec.event,
         "body": None,  # each body once: the event is the body, as sent
         "answered": None,
@@ -498,6 +500,29 @@ def test_sqlite_full_disk_reports_the_first_error(tmp_path: Path) -> None:
     assert len(list(tmp_path.glob("journal.db.*.log"))) == 1  # nothing lost: logged still
     with SqliteJournal(tmp_path / "journal.db") as roomy:  # as once space is freed
         assert len(roomy.records()) == 20
+
+
+def test_an_element_of_a_batch_keeps_its_batch_and_index(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    # A journal file from before batches: the columns are added when it is opened.
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TABLE records (id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL,"
+            " method TEXT NOT NULL, path TEXT NOT NULL, status INTEGER, valid INTEGER NOT NULL,"
+            " parsed INTEGER NOT NULL, violations BLOB NOT NULL, body BLOB NOT NULL,"
+            " run_id TEXT, job TEXT)"
+        )
+    conn.close()
+    journal = SqliteJournal(path)
+    try:
+        journal.append(
+            Record("POST", "/lineage/batch", 204, True, [], b"{}", True, batch="b1", index=3)
+        )
+        journal.append(Record("POST", "/lineage", 200, True, [], b"{}", True))
+        kept = [(r.batch, r.index) for r in journal.records()]
+    finally:
+        journal.close()
+    assert kept == [("b1", 3), (None, None)]
 
 
 # -- arrival order, headers, times --------------------------------------------------

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
+from openlineage.client.serde import Serde
 from openlineage.client.transport.http import HttpConfig, HttpTransport
 
 from lineage_contract.mock import MockServer
@@ -127,3 +133,102 @@ def test_retries_give_up_when_the_fault_outlasts_them(server: MockServer) -> Non
     # One try and two retries, then the client gave up; two faults remain.
     assert [r.status for r in server.records()] == [500, 500, 500]
     assert server.faults.pending == 2
+
+
+# -- against the mock of OpenLineage's own document: POST /lineage and POST /lineage/batch ----
+
+OPENLINEAGE = Path(__file__).resolve().parents[2] / "shared/corpus/openlineage-spec/OpenLineage.yml"
+
+
+@pytest.fixture(scope="module")
+def spec_server() -> Iterator[MockServer]:
+    from lineage_contract import Contract
+
+    with MockServer(contract=Contract.load(OPENLINEAGE)) as server:
+        yield server
+
+
+def _post_batch(server: MockServer, body: str) -> Any:
+    request = urllib.request.Request(
+        server.url + "/lineage/batch",
+        data=body.encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    return urllib.request.urlopen(request, timeout=10)
+
+
+def _run_event(state: RunState, run_id: str) -> RunEvent:
+    return RunEvent(
+        eventType=state,
+        eventTime=datetime.now(UTC).isoformat(),
+        run=Run(runId=run_id),
+        job=Job(namespace="client-tests", name="spec-job"),
+        producer="https://github.com/OpenLineage/OpenLineage/tree/1.0.0/client/python",
+    )
+
+
+def test_the_client_sends_single_events_to_the_openlineage_document(
+    spec_server: MockServer,
+) -> None:
+    spec_server.clear()
+    config = HttpConfig.from_dict(
+        {"url": spec_server.url, "endpoint": "lineage", "retry": {"backoff_factor": 0.01}}
+    )
+    client = OpenLineageClient(transport=HttpTransport(config))
+    run_id = str(uuid.uuid4())
+    for state in (RunState.START, RunState.COMPLETE):
+        client.emit(_run_event(state, run_id))
+    records = spec_server.records()
+    assert [(r.path, r.status, r.valid) for r in records] == [("/lineage", 200, True)] * 2
+    assert [run["state"] for run in spec_server.app.lineage().runs.to_list()] == ["complete"]
+
+
+def test_a_batch_with_one_bad_element_is_a_partial_success(spec_server: MockServer) -> None:
+    spec_server.clear()
+    run_id = str(uuid.uuid4())
+    events = [
+        json.loads(Serde.to_json(_run_event(state, run_id)))
+        for state in (RunState.START, RunState.RUNNING, RunState.COMPLETE)
+    ]
+    events[1]["eventTime"] = "yesterday"
+    with _post_batch(spec_server, json.dumps(events)) as response:
+        status, answer = response.status, json.loads(response.read())
+    assert status == 200
+    assert answer["status"] == "partial_success"
+    assert answer["summary"] == {
+        "received": 3,
+        "successful": 2,
+        "failed": 1,
+        "retriable": 0,
+        "non_retriable": 1,
+    }
+    [failed] = answer["failed_events"]
+    assert (failed["index"], failed["retriable"]) == (1, False)
+    assert "/eventTime" in failed["reason"] and "date-time" in failed["reason"]
+    schema = spec_server.contract.batch_operation.responses["200"].schema  # type: ignore[union-attr]
+    jsonschema.validate(answer, schema)
+    records = spec_server.records()
+    assert [(r.index, r.valid, r.status) for r in records] == [
+        (0, True, 200),
+        (1, False, 200),
+        (2, True, 200),
+    ]
+    assert len({r.batch for r in records}) == 1 and records[0].batch is not None
+    assert [r.event for r in records] == events
+    assert [v.pointer for v in records[1].violations] == ["/eventTime"]
+
+
+def test_a_valid_batch_is_answered_204_and_a_fault_takes_the_whole_request(
+    spec_server: MockServer,
+) -> None:
+    spec_server.clear()
+    run_id = str(uuid.uuid4())
+    body = "[" + ",".join(Serde.to_json(_run_event(RunState.START, run_id)) for _ in "ab") + "]"
+    with _post_batch(spec_server, body) as response:
+        assert (response.status, response.read()) == (204, b"")
+    spec_server.faults.fail_next(503)
+    with pytest.raises(urllib.error.HTTPError) as info:
+        _post_batch(spec_server, body)
+    assert info.value.code == 503
+    assert [r.status for r in spec_server.records()] == [204, 204, 503, 503]

@@ -597,3 +597,26 @@ def test_records_keep_arrival_order_headers_and_times(pytester: pytest.Pytester)
         """,
     )
     pytester.runpytest_inprocess().assert_outcomes(passed=1)
+
+
+def test_the_plugin_serves_every_operation_of_openlineage_yml(pytester: pytest.Pytester) -> None:
+    spec = Path(__file__).resolve().parents[2] / "shared/corpus/openlineage-spec/OpenLineage.yml"
+    pytester.makeini(f"[pytest]\nlineage_spec = {spec}\n")
+    write(
+        pytester,
+        """
+        def test_batch(lineage_server):
+            assert lineage_server.endpoint.endswith("/lineage")
+            assert lineage_server.batch_url == lineage_server.url + "/lineage/batch"
+            assert set(lineage_server.urls) == {"postRunEvent", "postEventBatch"}
+            assert lineage_server.post(event())[0] == 200
+            good = event()
+            bad = {**event(), "eventTime": "yesterday"}
+            status, answer = lineage_server.post([good, bad], operation="postEventBatch")
+            assert status == 200, answer
+            assert [f["index"] for f in answer["failed_events"]] == [1]
+            assert [r.index for r in lineage_server.records] == [None, 0, 1]
+            assert lineage_server.post([event()], operation="/lineage/batch") == (204, None)
+        """,
+    )
+    pytester.runpytest_inprocess().assert_outcomes(passed=1)

@@ -67,7 +67,6 @@ def _write(tree: Path, ref: str) -> Path:
         (lambda t: "../outside/secret.json#/token", "outside the document's"),
         (lambda t: ".env", "only .json, .yaml, .yml files"),
         (lambda t: "missing.json#/x", "there is no file missing.json"),
-        (lambda t: "events.json#/$defs/Event", "names another file (events.json)"),
         (lambda t: "events.json#/$defs/Nope", "'/$defs/Nope' does not exist"),
         (lambda t: "#/components/schemas/Nope", "'/components/schemas/Nope' does not exist"),
     ],
@@ -140,7 +139,9 @@ def test_a_ref_to_the_network_is_never_fetched(
         Contract.from_document(_with_ref(url + suffix))
     assert requests == []
     for info in (from_file, from_memory):
-        assert "never a URL" in str(info.value)
+        message = str(info.value)
+        assert f"cannot resolve '{url + suffix}' at /components/schemas/Elsewhere" in message
+        assert "the kit does not fetch" in message
 
 
 def test_a_document_in_memory_has_no_files_beside_it() -> None:
@@ -164,8 +165,61 @@ def test_the_openlineage_spec_reaches_its_json_schema_beside_it() -> None:
         refs.at("/paths/~1lineage/post/requestBody/content/application~1json/schema/oneOf/0")
     )
     assert "allOf" in run_event
-    with pytest.raises(RefError, match=r"names another file \(OpenLineage\.json\)"):
-        Contract.load(CORPUS_SPEC, operation="postRunEvent")
+    contract = Contract.load(CORPUS_SPEC, operation="postRunEvent")
+    assert contract.request_schema["oneOf"][0] == {
+        "$ref": "#/$defs/file:OpenLineage.json/$defs/RunEvent"
+    }
+
+
+def test_a_file_beside_the_document_is_embedded_once_loaded(tree: Path) -> None:
+    contract = Contract.load(_write(tree, "events.json#/$defs/Event"))
+    embedded = contract.request_schema["$defs"]["file:events.json"]
+    assert embedded == {"$defs": {"Event": {"type": "object", "description": SECRET}}}
+    assert contract.request_schema["$defs"]["Elsewhere"] == {
+        "$ref": "#/$defs/file:events.json/$defs/Event"
+    }
+
+
+def _beside(tree: Path, schema: dict[str, Any]) -> Path:
+    (tree / "events.json").write_text(json.dumps(schema))
+    return _write(tree, "events.json#/$defs/Event")
+
+
+@pytest.mark.parametrize(
+    ("ref", "says"),
+    [
+        ("http://127.0.0.1:9/x.json", "the kit does not fetch"),
+        ("../outside/secret.json#/token", "outside the document's directory"),
+        ("#/$defs/Nope", "'/$defs/Nope' does not exist"),
+    ],
+)
+def test_a_ref_in_a_file_beside_the_document_is_held_to_the_same_rule(
+    tree: Path, ref: str, says: str
+) -> None:
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$defs": {"Event": {"type": "object", "properties": {"a": {"$ref": ref}}}},
+    }
+    with pytest.raises(RefError) as info:
+        Contract.load(_beside(tree, schema))
+    message = str(info.value)
+    assert f"cannot resolve '{ref}' at events.json#/$defs/Event/properties/a: " in message
+    assert says in message
+    assert SECRET not in message
+
+
+def test_a_json_schema_draft_other_than_2020_12_beside_the_document_is_refused(
+    tree: Path,
+) -> None:
+    schema = {"$schema": "http://json-schema.org/draft-07/schema#", "$defs": {"Event": {}}}
+    with pytest.raises(ContractError, match=r"events\.json is written in JSON Schema .*draft-07"):
+        Contract.load(_beside(tree, schema))
+
+
+def test_a_format_in_a_file_beside_the_document_is_checked_at_load(tree: Path) -> None:
+    schema = {"$defs": {"Event": {"type": "string", "format": "color"}}}
+    with pytest.raises(ContractError, match=r"'color' at events.json#/\$defs/Event"):
+        Contract.load(_beside(tree, schema))
 
 
 def test_refs_going_round_in_a_circle_are_refused() -> None:

@@ -509,6 +509,7 @@ def test_healthz_and_admin_routing(app: MockApp, client: Client) -> None:
         "dropped": 0,
         "faults": 0,
         "operation": f"POST {PATH}",
+        "operations": [f"POST {PATH}"],
     }
     assert client.get("/_lineage/nope").status_code == 404
     wrong = client.put("/_lineage/events")

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -405,7 +406,7 @@ def _instant(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("z", "Z"))
 
 
-@settings(FAST, max_examples=150)
+@settings(FAST, max_examples=60)
 @given(run_lifecycles())
 def test_lifecycles_are_one_run_in_order(events: list[Any]) -> None:
     kinds = [e["eventType"] for e in events]
@@ -473,3 +474,56 @@ def test_broken_events_serialise_their_rule() -> None:
         "rule": "/run/runId",
     }
     json.dumps(broken.event)
+
+
+# -- the operations of OpenLineage's own document -----------------------------------------
+
+OPENLINEAGE = Contract.load(
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "corpus"
+    / "openlineage-spec"
+    / "OpenLineage.yml"
+)
+OPERATIONS = {c.operation_id: c for c in OPENLINEAGE.operations}
+
+
+@pytest.mark.parametrize("operation", sorted(OPERATIONS))
+def test_every_value_drawn_for_an_operation_passes_its_validator(operation: str) -> None:
+    contract = OPERATIONS[operation]
+    validator = Validator(contract)
+    original = jsonschema.Draft202012Validator(
+        json.loads((Path(contract.source).parent / "OpenLineage.json").read_text()),
+        format_checker=jsonschema.FormatChecker(),
+    )
+
+    @settings(FAST, max_examples=60)
+    @given(valid_events(contract))
+    def check(value: Any) -> None:
+        assert validator.check(value).valid, validator.check(value).summary()
+        for event in value if contract.batch else [value]:
+            assert not [e.message for e in original.iter_errors(event)]
+        assert isinstance(value, list) is contract.batch
+
+    check()
+
+
+@pytest.mark.parametrize("operation", sorted(OPERATIONS))
+def test_every_broken_value_drawn_for_an_operation_is_rejected_where_it_says(
+    operation: str,
+) -> None:
+    validator = Validator(OPERATIONS[operation])
+
+    @settings(FAST, max_examples=50)
+    @given(invalid_events(OPERATIONS[operation]))
+    def check(broken: BrokenEvent) -> None:
+        assert reported(validator, broken), (broken.pointer, broken.keyword)
+
+    check()
+
+
+def test_the_kinds_of_openlineage_event_are_all_drawn() -> None:
+    events = sample(valid_events(OPERATIONS["postRunEvent"]), 200, at=3)
+    assert any("run" in e for e in events)
+    assert any("dataset" in e for e in events)
+    assert any("job" in e and "run" not in e for e in events)

@@ -987,3 +987,85 @@ def test_a_violation_survives_its_dict() -> None:
     assert (data["level"], data["schemaURL"]) == ("warning", "https://x/y.json")
     assert Violation.from_dict(data) == violation
     assert str(violation) == "warning: /a: m [type]"
+
+
+# -- the operations of OpenLineage's own document ----------------------------------------
+
+OPENLINEAGE = ROOT.parent / "shared" / "corpus" / "openlineage-spec" / "OpenLineage.yml"
+
+
+def _spec_event(**changes: Any) -> dict[str, Any]:
+    event = {
+        "eventType": "START",
+        "eventTime": "2024-05-01T12:00:00Z",
+        "producer": "https://example.com/producer",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "run": {"runId": "3f2a6c9e-1b7d-4e0a-9c5f-2d8b7a6e4f10"},
+        "job": {"namespace": "n", "name": "j"},
+    }
+    event.update(changes)
+    return event
+
+
+@pytest.fixture(scope="module")
+def batch_validator() -> Validator:
+    return Validator(Contract.load(OPENLINEAGE, operation="postEventBatch"))
+
+
+@pytest.mark.parametrize(
+    ("batch", "expected"),
+    [
+        ([_spec_event(), _spec_event()], set()),
+        ([], set()),
+        ([_spec_event(), _spec_event(eventTime="yesterday")], {("/1/eventTime", "format")}),
+        (
+            [_spec_event(producer=1), _spec_event(), _spec_event(job={"name": "j"})],
+            {("/0/producer", "type"), ("/2/job/namespace", "required")},
+        ),
+        (_spec_event(), {("", "type")}),
+    ],
+)
+def test_a_batch_is_judged_element_by_element(
+    batch_validator: Validator, batch: Any, expected: set[tuple[str, str]]
+) -> None:
+    report = batch_validator.check(json.dumps(batch).encode())
+    assert _found(report) == expected
+    assert report.valid is (not expected)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation", "kind"),
+    [
+        ("POST", "/lineage", "postRunEvent", None),
+        ("POST", "/lineage/batch", "postEventBatch", None),
+        ("GET", "/lineage/batch", None, Kind.METHOD),
+        ("POST", "/api/v1/lineage", None, Kind.PATH),
+    ],
+)
+def test_a_request_is_judged_by_the_operation_it_reaches(
+    method: str, path: str, operation: str | None, kind: Kind | None
+) -> None:
+    validator = Validator(Contract.load(OPENLINEAGE))
+    body = [_spec_event()] if path.endswith("batch") else _spec_event()
+    headers = {"Content-Type": "application/json"}
+    report = validator.check_request(method, path, headers, json.dumps(body).encode())
+    assert report.kind is kind, report.summary()
+    assert (report.operation.operation_id if report.operation else None) == operation
+
+
+def test_the_path_violation_names_every_operation() -> None:
+    validator = Validator(Contract.load(OPENLINEAGE))
+    report = validator.check_request("POST", "/nope", {}, b"{}")
+    assert [v.message for v in report.violations] == [
+        "no operation at /nope: the contract serves POST /lineage, POST /lineage/batch"
+    ]
+
+
+def test_conformance_sees_each_element_of_a_batch() -> None:
+    def check(event: Any) -> list[Violation]:
+        return [Violation(Kind.SPEC, "x", "seen", pointer="/job", level=Level.WARNING)]
+
+    validator = Validator(Contract.load(OPENLINEAGE, operation="postEventBatch"), conformance=check)
+    report = validator.check([_spec_event(), _spec_event()])
+    assert report.valid
+    assert [v.pointer for v in report.warnings] == ["/0/job", "/1/job"]

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ._errors import PROG
-from ._options import add_spec, whole_number
+from ._options import add_operation, add_spec, whole_number
 
 if TYPE_CHECKING:
     from ..contract._document import Contract
@@ -57,6 +57,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--seed", type=int, metavar="S", help="seed for reproducible output (same seed, same bytes)"
     )
     add_spec(parser, purpose="draw from")
+    add_operation(parser, "draw request bodies for (a batch operation: one batch per line)")
     parser.set_defaults(run=run)
 
 
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import ContractError
 
     try:
-        contract = Contract.load(args.spec)
+        contract = Contract.load(args.spec, operation=args.operation)
     except ContractError as exc:
         return _fail(str(exc))
     try:

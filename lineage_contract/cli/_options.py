@@ -6,6 +6,16 @@ import argparse
 from collections.abc import Callable
 
 
+def add_operation(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--operation``: which operation of a document of several."""
+    parser.add_argument(
+        "--operation",
+        metavar="ID|PATH|'METHOD /path'",
+        help=f"the operation of the document to {what}: an operationId, a path or "
+        "'METHOD /path' (default: the one that takes a single event)",
+    )
+
+
 def whole_number(minimum: int = 0) -> Callable[[str], int]:
     """An argparse ``type`` for a whole number of at least ``minimum``."""
 

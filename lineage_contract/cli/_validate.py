@@ -13,7 +13,7 @@ from ..validation._validator import DEFAULT_MAX_BODY as MAX_EVENT_BYTES
 from ._conformance import add_arguments as add_conformance_arguments
 from ._conformance import settings as conformance_settings
 from ._errors import PROG, fail, one_line
-from ._options import add_spec, whole_number
+from ._options import add_operation, add_spec, whole_number
 
 if TYPE_CHECKING:
     from ..contract import Contract
@@ -52,6 +52,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "-f", "--format", choices=FORMATS, default="text", help="output format (default: text)"
     )
     add_spec(parser, purpose="validate against")
+    add_operation(parser, "validate against; a JSON array given to a batch operation is one batch")
     parser.add_argument(
         "--fail-on",
         choices=("error", "warning"),
@@ -106,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
 
     spec_settings = conformance_settings(args)
     try:
-        contract = Contract.load(args.spec)
+        contract = Contract.load(args.spec, operation=args.operation)
         check = spec_settings.event_check(contract) if spec_settings is not None else None
         validator = Validator(contract, conformance=check)
     except ContractError as exc:

@@ -14,7 +14,11 @@ from field names written in code:
 
 Required properties win over optional ones at the same depth; only named
 properties are followed (not ``additionalProperties`` or array items), so a
-facet's fields never win.
+facet's fields never win. Alternatives (``oneOf``/``anyOf`` of several kinds of
+event, as OpenLineage's RunEvent, DatasetEvent and JobEvent) are read together:
+a property is there if one alternative has it, and required if every
+alternative that has it requires it (so ``run`` is a RunEvent's alone, and an
+event without one is no run's).
 """
 
 from __future__ import annotations
@@ -168,6 +172,8 @@ def _merge(refs: Refs, node: Any, seen: set[str]) -> Mapping[str, Any]:
     for key in ("oneOf", "anyOf"):
         if len(node.get(key, ())) == 1:
             members.append(node[key][0])
+        elif len(node.get(key, ())) > 1:
+            members.append(_union([_merge(refs, b, set(seen)) for b in node[key]]))
     if not members:
         return node
     merged: dict[str, Any] = {k: v for k, v in node.items() if k not in ("allOf", "oneOf", "anyOf")}
@@ -184,6 +190,24 @@ def _merge(refs: Refs, node: Any, seen: set[str]) -> Mapping[str, Any]:
                 merged.setdefault(key, value)
     merged["required"] = required
     return merged
+
+
+def _union(branches: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """The properties of alternatives, each required where every branch having it requires it."""
+    props: dict[str, Any] = {}
+    for branch in branches:
+        for name, sub in branch.get("properties", {}).items():
+            props.setdefault(name, sub)
+    required = [
+        name
+        for name in props
+        if all(
+            name in branch.get("required", ())
+            for branch in branches
+            if name in branch.get("properties", {})
+        )
+    ]
+    return {"properties": props, "required": required}
 
 
 def _deref(refs: Refs, node: Any, seen: set[str]) -> Any:

@@ -15,6 +15,15 @@ change verdicts, and what this module does with each:
 * ``example``, ``xml``, ``externalDocs``, ``discriminator`` and ``x-`` extensions
   are annotations: dropped.
 
+A ``$ref`` to a file beside the document is embedded: what it names is put under
+``$defs/file:NAME`` at the pointer it has in that file (so
+``OpenLineage.json#/$defs/RunEvent`` becomes ``#/$defs/file:OpenLineage.json/$defs/RunEvent``),
+and so is everything that reaches in turn. A file whose ``$schema`` is JSON Schema
+2020-12 is that dialect already: only its refs are rewritten (relative to the file),
+its patterns read as ECMA-262 and its integer formats bounded as below; a file
+without ``$schema`` holds OAS 3.0 schema objects, translated like the document's;
+any other dialect is refused.
+
 Two targets share the translation. ``reference`` keeps ``format`` as written
 (checked by our own checkers) and rewrites each ``pattern`` from ECMA-262, the
 regex dialect JSON Schema names, into the Python ``re`` that jsonschema runs
@@ -28,7 +37,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote, unquote, urldefrag, urljoin
 
+from ..errors import ContractError
 from ._formats import INTEGER_RANGES
 from ._pointers import pointer, unpointer
 from ._refs import Refs
@@ -36,6 +47,32 @@ from ._refs import Refs
 COMPONENTS_PREFIX = "#/components/schemas/"
 DEFS_PREFIX = "#/$defs/"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
+FILE_PREFIX = "file:"
+"""Of a ``$defs`` key holding what a file beside the document contributes (a component
+name cannot hold a colon, so the two never meet)."""
+
+# JSON Schema 2020-12 keywords whose value is a schema, a list or a map of them.
+_ONE = frozenset(
+    {
+        "items",
+        "additionalProperties",
+        "not",
+        "if",
+        "then",
+        "else",
+        "contains",
+        "propertyNames",
+        "unevaluatedItems",
+        "unevaluatedProperties",
+        "additionalItems",
+    }
+)
+_LIST = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
+_MAP = frozenset({"properties", "$defs", "definitions", "dependentSchemas"})
+# What would make a ref mean something else once the file is embedded.
+_RESOURCE_KEYWORDS = frozenset(
+    {"$id", "$anchor", "$dynamicAnchor", "$dynamicRef", "$recursiveRef", "$recursiveAnchor"}
+)
 
 _ANNOTATIONS = frozenset({"example", "xml", "externalDocs", "discriminator", "nullable"})
 
@@ -70,6 +107,7 @@ def translate_schema(
         schema = {"allOf": [schema]}
     schema["$schema"] = DIALECT
     schema["$defs"] = {name: translator.node(sub) for name, sub in components.items()}
+    translator.embed(schema["$defs"])
     return schema
 
 
@@ -79,29 +117,99 @@ class _Translator:
         self.direction = direction
         self.target = target
         self.forbidden = "readOnly" if direction is Direction.REQUEST else "writeOnly"
+        self.wanted: dict[str, None] = {}
+        """Each place in a file beside the document that a translated ref names (its URI)."""
 
-    def node(self, schema: Any) -> Any:
+    def ref(self, ref: Any, base: str) -> Any:
+        """``ref`` (met in the file at ``base``; ``""`` for the document) as the translation
+        spells it."""
+        if not isinstance(ref, str):
+            return ref
+        target = urljoin(base or self.refs.base, ref)
+        name = self.refs.base_of(target)
+        if not name:
+            if ref.startswith(COMPONENTS_PREFIX):
+                return DEFS_PREFIX + ref[len(COMPONENTS_PREFIX) :]
+            return ref
+        self.wanted.setdefault(target, None)
+        fragment = unquote(urldefrag(target).fragment)
+        return "#" + quote(pointer(["$defs", FILE_PREFIX + name]) + fragment, safe="/:$~")
+
+    def embed(self, defs: dict[str, Any]) -> None:
+        """Put every place a translated ref names in a file beside the document under
+        ``defs``, following the refs of what is put there in turn."""
+        done: set[str] = set()
+        while len(done) < len(self.wanted):
+            for uri in [u for u in self.wanted if u not in done]:
+                done.add(uri)
+                base, fragment = urldefrag(uri)
+                name = self.refs.base_of(base)
+                whole = self.refs.follow({"$ref": base})
+                json_schema = dialect_of(whole, name, self.refs.source)
+                parts: list[str | int] = list(unpointer(unquote(fragment)))
+                node = self.refs.follow({"$ref": uri})
+                if json_schema:
+                    if not parts and isinstance(node, Mapping):
+                        node = {k: v for k, v in node.items() if k not in ("$schema", "$id")}
+                    translated = self.schema_node(node, base, name, parts)
+                else:
+                    translated = self.node(node, base)
+                _place(defs.setdefault(FILE_PREFIX + name, {}), parts, translated)
+
+    def schema_node(self, schema: Any, base: str, name: str, at: list[str | int]) -> Any:
+        """A JSON Schema 2020-12 node of the file ``name`` (at ``base``), found at ``at``."""
+        if isinstance(schema, list):
+            return [self.schema_node(sub, base, name, [*at, i]) for i, sub in enumerate(schema)]
+        if not isinstance(schema, Mapping):
+            return schema
+        out: dict[str, Any] = {}
+        for key, value in schema.items():
+            if key in _RESOURCE_KEYWORDS or key == "$schema":
+                raise ContractError(
+                    f"{self.refs.source}: {name}#{pointer([*at, key])}: {key} inside a schema "
+                    "is not supported (the kit embeds the files beside the document)"
+                )
+            if key == "$ref":
+                out[key] = self.ref(value, base)
+            elif key == "pattern" and isinstance(value, str):
+                out[key] = self.pattern(value)
+            elif key == "patternProperties" and isinstance(value, Mapping):
+                out[key] = {
+                    self.pattern(p): self.schema_node(sub, base, name, [*at, key, p])
+                    for p, sub in value.items()
+                }
+            elif key in _MAP and isinstance(value, Mapping):
+                out[key] = {
+                    k: self.schema_node(sub, base, name, [*at, key, k]) for k, sub in value.items()
+                }
+            elif key in _ONE or key in _LIST:
+                out[key] = self.schema_node(value, base, name, [*at, key])
+            else:
+                out[key] = value
+        if self.target is Target.FAST and schema.get("format") in INTEGER_RANGES:
+            low, high = INTEGER_RANGES[schema["format"]]
+            out.setdefault("allOf", []).append({"minimum": low, "maximum": high})
+        return out
+
+    def node(self, schema: Any, base: str = "") -> Any:
         if isinstance(schema, bool) or not isinstance(schema, Mapping):
             return schema
         if "$ref" in schema:
-            ref = schema["$ref"]
-            if isinstance(ref, str) and ref.startswith(COMPONENTS_PREFIX):
-                ref = DEFS_PREFIX + ref[len(COMPONENTS_PREFIX) :]
-            return {"$ref": ref}
+            return {"$ref": self.ref(schema["$ref"], base)}
         out: dict[str, Any] = {}
         for key, value in schema.items():
             if key in _ANNOTATIONS or key.startswith("x-"):
                 continue
             if key == "properties":
-                out[key] = {name: self.property(sub) for name, sub in value.items()}
+                out[key] = {name: self.property(sub, base) for name, sub in value.items()}
             elif key == "patternProperties":
-                out[key] = {self.pattern(name): self.node(sub) for name, sub in value.items()}
+                out[key] = {self.pattern(name): self.node(sub, base) for name, sub in value.items()}
             elif key == "pattern" and isinstance(value, str):
                 out[key] = self.pattern(value)
             elif key in ("allOf", "anyOf", "oneOf"):
-                out[key] = [self.node(sub) for sub in value]
+                out[key] = [self.node(sub, base) for sub in value]
             elif key in ("items", "additionalProperties", "not"):
-                out[key] = self.node(value)
+                out[key] = self.node(value, base)
             elif key in ("exclusiveMinimum", "exclusiveMaximum"):
                 continue
             else:
@@ -113,7 +221,7 @@ class _Translator:
             hidden = {
                 name
                 for name, sub in schema["properties"].items()
-                if self._resolved(sub).get(self.forbidden) is True
+                if self._resolved(sub, base).get(self.forbidden) is True
             }
             out["required"] = [name for name in out["required"] if name not in hidden]
         if self.target is Target.FAST and schema.get("format") in INTEGER_RANGES:
@@ -124,13 +232,13 @@ class _Translator:
     def pattern(self, pattern: str) -> str:
         return python_pattern(pattern) if self.target is Target.REFERENCE else pattern
 
-    def property(self, schema: Any) -> Any:
-        if isinstance(schema, Mapping) and self._resolved(schema).get(self.forbidden) is True:
+    def property(self, schema: Any, base: str = "") -> Any:
+        if isinstance(schema, Mapping) and self._resolved(schema, base).get(self.forbidden) is True:
             return False
-        return self.node(schema)
+        return self.node(schema, base)
 
-    def _resolved(self, schema: Any) -> Mapping[str, Any]:
-        schema = self.refs.follow(schema)
+    def _resolved(self, schema: Any, base: str = "") -> Mapping[str, Any]:
+        schema = self.refs.follow(schema, base=base or None)
         return schema if isinstance(schema, Mapping) else {}
 
     @staticmethod
@@ -146,6 +254,41 @@ class _Translator:
             out["type"] = [kind, "null"]
         elif isinstance(kind, list) and "null" not in kind:
             out["type"] = [*kind, "null"]
+
+
+def dialect_of(whole: Any, name: str, source: str) -> bool:
+    """Whether a file beside the document is JSON Schema 2020-12 (else OAS 3.0 schemas)."""
+    declared = whole.get("$schema") if isinstance(whole, Mapping) else None
+    if declared is None:
+        return False
+    if isinstance(declared, str) and declared.rstrip("#") == DIALECT:
+        return True
+    raise ContractError(
+        f"{source}: {name} is written in JSON Schema {declared!r}; the kit reads files of "
+        f"JSON Schema 2020-12 ({DIALECT}) or of OAS 3.0 schema objects (no $schema)"
+    )
+
+
+def _place(root: dict[str, Any], parts: list[str | int], value: Any) -> None:
+    """Put ``value`` at ``parts`` under ``root``, merged with what is there already
+    (another ref may have named a place inside it, translated alike)."""
+    node = root
+    for part in parts:
+        node = node.setdefault(str(part), {})
+        if not isinstance(node, dict):
+            return
+    if not isinstance(value, Mapping):
+        value = {"allOf": [value]}
+    _merge(node, value)
+
+
+def _merge(into: dict[str, Any], value: Mapping[str, Any]) -> None:
+    for key, sub in value.items():
+        here = into.get(key)
+        if isinstance(here, dict) and isinstance(sub, Mapping):
+            _merge(here, sub)
+        else:
+            into.setdefault(key, sub)
 
 
 _ECMA_CLASSES = {"d": "0-9", "w": "A-Za-z0-9_"}
@@ -226,7 +369,11 @@ def _follow_ref(refs: Refs, node: Mapping[str, Any]) -> tuple[list[str | int], A
 
 
 def document_pointer(location: list[str | int], root_pointer: str) -> str:
-    """Map a location in the translated schema back into the OpenAPI document."""
+    """Map a location in the translated schema back into the OpenAPI document
+    (``NAME#/pointer`` for a place in a file beside it)."""
     if location[:1] == ["$defs"] and len(location) >= 2:
+        key = str(location[1])
+        if key.startswith(FILE_PREFIX):
+            return key[len(FILE_PREFIX) :] + "#" + pointer(location[2:])
         return "/components/schemas" + pointer(location[1:])
     return root_pointer + pointer(location)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
@@ -16,7 +17,7 @@ from typing import Any
 
 from ..errors import ContractError
 from ._anatomy import Anatomy
-from ._dialect import Direction, Target, translate_schema
+from ._dialect import Direction, Target, dialect_of, translate_schema
 from ._formats import CHECKERS
 from ._pointers import pointer
 from ._profiles import document_path
@@ -48,12 +49,14 @@ class ResponseSpec:
 
 
 class Contract:
-    """The lineage operation of an OpenAPI 3.0.x document.
+    """One operation of an OpenAPI 3.0.x document: the one that takes events.
 
     Build one with :meth:`load` (cached per file) or :meth:`from_document`.
-    ``operation`` picks the operation when the document has several with a JSON
-    request body: an ``operationId``, a path, or ``"METHOD /path"``. ``file`` is
-    the file the document was read from, if any (``$ref``s resolve against it).
+    ``operation`` picks the operation: an ``operationId``, a path, or
+    ``"METHOD /path"``; by default the one operation with a JSON request body,
+    or, of several, the one whose body is not an array (the single-event one).
+    :attr:`operations` reaches the others. ``file`` is the file the document was
+    read from, if any (``$ref``s resolve against it, and may reach the files beside it).
     """
 
     def __init__(
@@ -64,13 +67,23 @@ class Contract:
         operation: str | None = None,
         file: Path | None = None,
     ) -> None:
+        parsed = _Parsed(document, source, file)
+        self._setup(parsed, parsed.pick(operation))
+
+    def _setup(self, parsed: _Parsed, found: _Operation) -> None:
+        self._parsed = parsed
+        parsed.contracts.setdefault(found.key, self)
+        document, source = parsed.document, parsed.source
         self.document = document
         self.source = source
-        self.refs = Refs(document, source=source, file=file)
+        self.refs = parsed.refs
         """Every pointer and ``$ref`` into the document resolves through this."""
-        _check_document(document, source, self.refs)
-        self.path, self.method, self.operation = _find_operation(document, operation, source)
-        self.components: Mapping[str, Any] = document.get("components", {}).get("schemas", {})
+        self.path, self.method, self.operation = found.path, found.method, found.operation
+        self.operation_id: str = found.operation_id
+        """The operation's ``operationId``, else ``"METHOD /path"``."""
+        self.batch: bool = found.batch
+        """Whether the request body is an array of events (a batch operation)."""
+        self.components: Mapping[str, Any] = parsed.components
         body = self.operation.get("requestBody", {})
         self.body_required: bool = bool(body.get("required", False))
         self.media_types: tuple[str, ...] = tuple(body.get("content", {}))
@@ -95,14 +108,44 @@ class Contract:
         self.servers: tuple[str, ...] = tuple(
             s.get("url", "/") for s in self.operation.get("servers", document.get("servers", []))
         ) or ("/",)
-        self.formats: Mapping[str, tuple[str, ...]] = _formats(document)
-        unknown = sorted(set(self.formats) - set(CHECKERS))
-        if unknown:
-            where = "; ".join(f"{f!r} at {', '.join(self.formats[f])}" for f in unknown)
-            raise ContractError(
-                f"{source}: no checker for format {where}. Known formats: "
-                f"{', '.join(sorted(CHECKERS))}. Refusing to skip them silently."
-            )
+        self.formats: Mapping[str, tuple[str, ...]] = parsed.formats
+
+    @property
+    def operations(self) -> tuple[Contract, ...]:
+        """Every operation of the document with a JSON request body, in document order
+        (this one among them), sharing the parsed document and its refs."""
+        return tuple(self._parsed.contract_for(op) for op in self._parsed.candidates)
+
+    def operation_named(self, name: str | None) -> Contract:
+        """Another operation of the same document, named as ``operation=`` names one."""
+        return self._parsed.contract_for(self._parsed.pick(name))
+
+    @property
+    def batch_operation(self) -> Contract | None:
+        """The document's batch operation (the first, in document order), if it has one."""
+        return next((c for c in self.operations if c.batch), None)
+
+    @property
+    def event_operation(self) -> Contract | None:
+        """The document's single-event operation, as :meth:`load` picks it by default."""
+        try:
+            return self.operation_named(None)
+        except ContractError:
+            return None
+
+    @functools.cached_property
+    def event_schema(self) -> dict[str, Any]:
+        """The schema of one event, self-contained: the request schema, or for a batch,
+        its ``items``."""
+        schema = self.request_schema
+        if not self.batch:
+            return schema
+        root = Refs(schema, source=self.source).follow(schema)
+        items = root.get("items", True) if isinstance(root, Mapping) else True
+        out = dict(items) if isinstance(items, Mapping) else {"allOf": [items]}
+        out["$schema"] = schema["$schema"]
+        out["$defs"] = schema["$defs"]
+        return out
 
     @classmethod
     def load(
@@ -110,14 +153,15 @@ class Contract:
     ) -> Contract:
         """Load a JSON or YAML document, or a profile by name (default: ``oleander``).
 
-        Cached per file state.
+        Cached per file state, then per operation.
         """
         path = document_path(source)
         try:
             stat = path.stat()
         except OSError as exc:
             raise ContractError(f"cannot read contract {path}: {exc.strerror or exc}") from exc
-        return _load_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size, operation)
+        parsed = _load_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        return parsed.contract_for(parsed.pick(operation))
 
     @classmethod
     def from_document(
@@ -137,8 +181,9 @@ class Contract:
 
     @functools.cached_property
     def anatomy(self) -> Anatomy:
-        """Where events keep their type, time, run id and job (see :mod:`.anatomy`)."""
-        return Anatomy.of(self.request_schema, source=self.source)
+        """Where events keep their type, time, run id and job (see :mod:`.anatomy`);
+        for a batch, where each element keeps them."""
+        return Anatomy.of(self.event_schema, source=self.source)
 
     @functools.cached_property
     def responses(self) -> Mapping[str, ResponseSpec]:
@@ -179,9 +224,74 @@ class Contract:
         return f"<Contract {self.method} {self.path} from {self.source}>"
 
 
+@dataclass(frozen=True, slots=True)
+class _Operation:
+    path: str
+    method: str
+    operation: Mapping[str, Any]
+    operation_id: str
+    batch: bool
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.path, self.method
+
+    def names(self) -> set[str]:
+        return {self.operation_id, self.path, f"{self.method} {self.path}"} | (
+            {self.operation["operationId"]} if "operationId" in self.operation else set()
+        )
+
+
+class _Parsed:
+    """A document checked once, and the contracts of its operations."""
+
+    def __init__(self, document: Mapping[str, Any], source: str, file: Path | None) -> None:
+        self.document = document
+        self.source = source
+        self.refs = Refs(document, source=source, file=file)
+        _check_document(document, source, self.refs)
+        self.components: Mapping[str, Any] = document.get("components", {}).get("schemas", {})
+        for uri, contents in self.refs.files().items():
+            dialect_of(contents, self.refs.base_of(uri), source)
+        self.formats: Mapping[str, tuple[str, ...]] = _formats(document, self.refs)
+        unknown = sorted(set(self.formats) - set(CHECKERS))
+        if unknown:
+            where = "; ".join(f"{f!r} at {', '.join(self.formats[f])}" for f in unknown)
+            raise ContractError(
+                f"{source}: no checker for format {where}. Known formats: "
+                f"{', '.join(sorted(CHECKERS))}. Refusing to skip them silently."
+            )
+        self.candidates = _json_operations(document, self.refs)
+        self.contracts: dict[tuple[str, str], Contract] = {}
+        self._lock = threading.Lock()
+
+    def pick(self, wanted: str | None) -> _Operation:
+        candidates = self.candidates
+        if wanted is not None:
+            candidates = [op for op in candidates if wanted in op.names()]
+        elif len(candidates) > 1:
+            single = [op for op in candidates if not op.batch]
+            candidates = single if len(single) == 1 else candidates
+        if len(candidates) == 1:
+            return candidates[0]
+        if not candidates:
+            what = f"operation {wanted!r}" if wanted else "operation with a JSON request body"
+            raise ContractError(f"{self.source}: no {what}")
+        listed = ", ".join(f"{op.method} {op.path}" for op in candidates)
+        raise ContractError(f"{self.source}: several operations take JSON ({listed}); name one")
+
+    def contract_for(self, found: _Operation) -> Contract:
+        with self._lock:
+            contract = self.contracts.get(found.key)
+            if contract is None:
+                contract = Contract.__new__(Contract)
+                contract._setup(self, found)
+            return contract
+
+
 @functools.lru_cache(maxsize=32)
-def _load_cached(path: str, _mtime: int, _size: int, operation: str | None) -> Contract:
-    return Contract(read_document(path), source=path, operation=operation, file=Path(path))
+def _load_cached(path: str, _mtime: int, _size: int) -> _Parsed:
+    return _Parsed(read_document(path), path, Path(path))
 
 
 def _check_document(document: Mapping[str, Any], source: str, refs: Refs) -> None:
@@ -242,28 +352,29 @@ def _is_json(media_type: str) -> bool:
     return base == "application/json" or base.endswith("+json")
 
 
-def _find_operation(
-    document: Mapping[str, Any], wanted: str | None, source: str
-) -> tuple[str, str, Mapping[str, Any]]:
-    candidates = []
+def _json_operations(document: Mapping[str, Any], refs: Refs) -> list[_Operation]:
+    """Every operation with a JSON request body, in document order."""
+    found = []
     for path, item in document.get("paths", {}).items():
         for method in _METHODS:
             op = item.get(method)
             if op is None:
                 continue
             content = op.get("requestBody", {}).get("content", {})
-            if not any(_is_json(m) for m in content):
+            json_type = next((m for m in content if _is_json(m)), None)
+            if json_type is None:
                 continue
-            names = {op.get("operationId"), path, f"{method.upper()} {path}"}
-            if wanted is None or wanted in names:
-                candidates.append((path, method.upper(), op))
-    if len(candidates) == 1:
-        return candidates[0]
-    if not candidates:
-        what = f"operation {wanted!r}" if wanted else "operation with a JSON request body"
-        raise ContractError(f"{source}: no {what}")
-    listed = ", ".join(f"{m} {p}" for p, m, _ in candidates)
-    raise ContractError(f"{source}: several operations take JSON ({listed}); name one")
+            root = refs.follow(content[json_type].get("schema", {}))
+            found.append(
+                _Operation(
+                    path=path,
+                    method=method.upper(),
+                    operation=op,
+                    operation_id=str(op.get("operationId") or f"{method.upper()} {path}"),
+                    batch=isinstance(root, Mapping) and root.get("type") == "array",
+                )
+            )
+    return found
 
 
 def _security(
@@ -289,12 +400,17 @@ def _security(
     return tuple(out)
 
 
-def _formats(document: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+def _formats(document: Mapping[str, Any], refs: Refs) -> dict[str, tuple[str, ...]]:
+    """Each ``format`` used, and where: in the document, and in the files beside it
+    that it reaches (``NAME#/pointer``)."""
     found: dict[str, list[str]] = {}
-    for path, node in _walk(document, []):
-        fmt = node.get("format")
-        if isinstance(fmt, str):
-            found.setdefault(fmt, []).append(pointer(path))
+    sources: list[tuple[str, Any]] = [("", document)]
+    sources += [(refs.base_of(uri) + "#", contents) for uri, contents in refs.files().items()]
+    for prefix, contents in sources:
+        for path, node in _walk(contents, []):
+            fmt = node.get("format")
+            if isinstance(fmt, str):
+                found.setdefault(fmt, []).append(prefix + pointer(path))
     return {k: tuple(v) for k, v in found.items()}
 
 

@@ -8,9 +8,10 @@ The reason never quotes a file's contents.
 Where a ref may lead is decided in one place, the registry's ``retrieve``:
 inside the document; for a document read from a file, a ``.json``, ``.yaml``
 or ``.yml`` file in its directory (or below it), read offline with the same
-bounds as the document; never another ``file:`` URL, never the network. The
-contract reads one file for now, so :meth:`Refs.check` still refuses refs to
-the files beside it, once it has found that they resolve.
+bounds as the document; never another ``file:`` URL, never the network.
+:meth:`Refs.check` follows every ref at load, those of the files beside the
+document too, so that a ref leading anywhere else is refused before any
+payload is judged.
 """
 
 from __future__ import annotations
@@ -101,9 +102,10 @@ class Refs:
             raise RefError(self.source, ref, "it names another document", where)
         return unquote(fragment), node
 
-    def follow(self, node: Any, *, where: str = "") -> Any:
-        """``node``, or the node its chain of ``$ref``s ends at."""
-        base = self.base
+    def follow(self, node: Any, *, where: str = "", base: str | None = None) -> Any:
+        """``node``, or the node its chain of ``$ref``s ends at; ``base`` is the URI of the
+        file ``node`` is in, when not the document."""
+        base = self.base if base is None else base
         seen: list[str] = []
         while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
             ref = node["$ref"]
@@ -118,22 +120,28 @@ class Refs:
         return node
 
     def check(self) -> None:
-        """Every reference in the document resolves, and inside the document.
-
-        Refs to the files beside the document resolve (so a broken one is named
-        precisely) but are refused: the validator and the strategies read one file.
-        """
+        """Every reference in the document resolves, and so does every reference in the
+        files beside it that the document reaches (JSON Schema or OAS schemas alike)."""
         for where, ref in references(self.document):
             self.follow({"$ref": ref}, where=where)
-            other = urldefrag(urljoin(self.base, ref)).url
-            if other != self.base:
-                raise RefError(
-                    self.source,
-                    ref,
-                    f"it names another file ({_name(other)}), and the kit follows $refs inside "
-                    "the document only, for now",
-                    where,
-                )
+        done: set[str] = set()
+        while len(done) < len(self._files):
+            for uri in [u for u in self._files if u not in done]:
+                done.add(uri)
+                for where, ref in references(self._files[uri].contents, schema=True):
+                    self.follow({"$ref": ref}, where=self._place(f"{uri}#{where}"), base=uri)
+
+    def files(self) -> dict[str, Any]:
+        """The contents of each file beside the document read so far, by URI."""
+        return {uri: resource.contents for uri, resource in self._files.items()}
+
+    def base_of(self, uri: str) -> str:
+        """``""`` for the document itself, else the file's path relative to the document's
+        directory (the name messages and translated schemas know it by)."""
+        base = urldefrag(uri).url
+        if base == self.base or self._directory is None:
+            return ""
+        return Path(url2pathname(urlsplit(base).path)).relative_to(self._directory).as_posix()
 
     def _place(self, uri: str) -> str:
         """A place as messages name it: a pointer in the document, ``file#pointer`` beside it."""
@@ -178,7 +186,8 @@ class Refs:
         parts = urlsplit(uri)
         if parts.scheme not in ("file", ""):
             raise _Refused(
-                "only refs inside the document and to files beside it are followed, never a URL"
+                "it names a URL, and the kit does not fetch: refs are followed inside the "
+                "document and to files beside it, never a URL"
             )
         if self._directory is None:
             raise _Refused("a document not read from a file has no files beside it")
@@ -207,11 +216,12 @@ def _refusal(exc: BaseException) -> str | None:
     return None
 
 
-def references(document: Any) -> Iterator[tuple[str, str]]:
+def references(document: Any, *, schema: bool = False) -> Iterator[tuple[str, str]]:
     """``(pointer, ref)`` for each Reference Object of an OpenAPI document, in order.
 
     A ``$ref`` inside data (an ``example``, a ``default``, an ``x-`` extension)
     is not a reference; a property or a path named ``example`` is not data.
+    With ``schema`` the document is JSON Schema, where a ``$ref``'s siblings count.
     """
     stack: list[tuple[tuple[str | int, ...], Any, bool]] = [((), document, False)]
     while stack:
@@ -219,11 +229,17 @@ def references(document: Any) -> Iterator[tuple[str, str]]:
         if isinstance(node, Mapping):
             if not named and isinstance(node.get("$ref"), str):
                 yield pointer(path), node["$ref"]
-                continue  # OAS 3.0: a Reference Object's siblings are ignored
+                if not schema:
+                    continue  # OAS 3.0: a Reference Object's siblings are ignored
             children = [
                 ((*path, key), value, not named and key in _NAMED)
                 for key, value in node.items()
-                if named or not (key in _LITERAL or str(key).startswith("x-"))
+                if named
+                or not (
+                    key in _LITERAL
+                    or str(key).startswith("x-")
+                    or (schema and key in ("$ref", "examples"))
+                )
             ]
             stack.extend(reversed(children))
         elif isinstance(node, list):

@@ -152,8 +152,10 @@ def judge_json(
 
     With ``sequence``, any number of JSON values may follow each other (JSON
     Lines, concatenated JSON), each an event or an array of events. An event
-    of more than ``limit`` bytes is a violation.
+    of more than ``limit`` bytes is a violation. For a batch operation an array
+    is one batch, judged whole.
     """
+    batch = validator.contract.batch
     text = _Text(stream, tick)
     index = 0
     at = 0
@@ -197,7 +199,7 @@ def judge_json(
                     )
                     return
                 values += 1
-                if text.buf[at] == "[":
+                if text.buf[at] == "[" and not batch:
                     in_array = True
                     expect_comma = False
                     at += 1

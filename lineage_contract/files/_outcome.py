@@ -11,7 +11,8 @@ from ..validation._validator import Validator
 
 Tracing = Callable[[Any, bytes | None], Any]
 """Takes a valid event (parsed, and its bytes when known) for the checks across events;
-what it answers rides on the event's :class:`Outcome` (``trace``), from worker processes too."""
+what it answers rides on the event's :class:`Outcome` (``trace``), from worker processes too
+(for a batch, a list: one trace per element)."""
 
 
 @dataclass(frozen=True, slots=True)

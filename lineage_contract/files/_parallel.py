@@ -90,16 +90,19 @@ _worker_trace: Tracing | None = None
 
 
 def start_worker(
-    spec: str | None, tracing: bool = False, conformance: Settings | None = None
+    spec: str | None,
+    tracing: bool = False,
+    conformance: Settings | None = None,
+    operation: str | None = None,
 ) -> None:
     global _worker_validator, _worker_trace
-    contract = Contract.load(spec)
+    contract = Contract.load(spec, operation=operation)
     check = conformance.event_check(contract) if conformance is not None else None
     _worker_validator = Validator(contract, conformance=check)
     if tracing:
         from ..lineage import Tracer
 
-        _worker_trace = Tracer(contract.anatomy).trace
+        _worker_trace = Tracer(contract.anatomy).tracing(batch=contract.batch)
 
 
 def judge_range(path: str, name: str, start: int, end: int, limit: int) -> Part:

@@ -247,9 +247,11 @@ class Judge:
         if trace:
             from ..lineage import Tracer
 
-            self._trace = Tracer(validator.contract.anatomy).trace
+            contract = validator.contract
+            self._trace = Tracer(contract.anatomy).tracing(batch=contract.batch)
         self.max_event_bytes = max_event_bytes
         self.spec = spec
+        self.operation = validator.contract.operation_id
         self.jobs = jobs if jobs is not None else cpu_count()
         self.parallel_min_bytes = (
             parallel_min_bytes if parallel_min_bytes is not None else PARALLEL_MIN_BYTES
@@ -338,7 +340,7 @@ class Judge:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.jobs,
                 initializer=start_worker,
-                initargs=(self.spec, self.tracing, self.conformance),
+                initargs=(self.spec, self.tracing, self.conformance, self.operation),
             )
         pool = self._pool
         futures = [

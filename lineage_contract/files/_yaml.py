@@ -31,7 +31,8 @@ def judge_yaml(
     limit: int,
     trace: Tracing | None = None,
 ) -> Iterator[Outcome]:
-    """Each YAML document is an event, or a sequence of events.
+    """Each YAML document is an event, or a sequence of events (for a batch operation,
+    one batch).
 
     The file is parsed whole, so it is held to ``limit`` bytes as one event is.
     """
@@ -53,7 +54,11 @@ def judge_yaml(
         while loader.check_node():
             node = loader.get_node()
             value = loader.construct_document(node)
-            if isinstance(node, yaml.SequenceNode) and isinstance(value, list):
+            if (
+                isinstance(node, yaml.SequenceNode)
+                and isinstance(value, list)
+                and not validator.contract.batch
+            ):
                 pairs = list(zip(node.value, value, strict=True))
             else:
                 pairs = [(node, value)]

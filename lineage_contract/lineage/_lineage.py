@@ -32,8 +32,11 @@ class Lineage(Generic[W]):
         """Take a parsed event; ``body`` is its bytes as sent, when known (to tell a retry)."""
         return self.add_trace(self.tracer.trace(event, body), where)
 
-    def add_trace(self, trace: Trace, where: W) -> list[Finding[W]]:
-        """Take an event already traced (by a worker process, say)."""
+    def add_trace(self, trace: Trace | list[Trace], where: W) -> list[Finding[W]]:
+        """Take an event already traced (by a worker process, say), or the traces of a
+        batch's elements, all placed at ``where``."""
+        if isinstance(trace, list):
+            return [found for one in trace for found in self.add_trace(one, where)]
         self.graph.add(trace, where)
         return self.runs.add(trace, where)
 

@@ -118,6 +118,16 @@ class Tracer:
         # The parent facet holds a run and a job shaped like the event's own.
         self._parent_run = getter(run_id)
 
+    def tracing(self, *, batch: bool = False) -> Callable[[Any, bytes | None], Any]:
+        """:meth:`trace`, or for a batch operation, the list of its elements' traces."""
+        if not batch:
+            return self.trace
+
+        def traces(events: Any, body: bytes | None = None) -> list[Trace]:
+            return [self.trace(e) for e in events if isinstance(e, dict)]
+
+        return traces
+
     def trace(self, event: Any, body: bytes | None = None) -> Trace:
         """The trace of a parsed event; ``body`` is its bytes as sent, when known."""
         run_id, kind, time = self._run_id(event), self._type(event), self._time(event)

@@ -32,6 +32,16 @@ With ``forward`` (``serve --forward URL``), what the mock accepts is also sent o
 real backend, and the client gets that backend's answer (or a 502/504 problem when there
 is none); the record keeps both verdicts. See :mod:`._forward`.
 
+Every operation of the contract's document that takes JSON is served (routes and
+allowed methods from the document). A batch operation (an array of events)
+answers its documented success when every element is valid (a bodiless 2xx such
+as ``204`` first); when some elements break the contract, ``200`` (the 2xx whose
+body the document describes) with ``status: partial_success``, a ``summary`` and
+``failed_events`` (``index``, ``reason``, ``retriable: false``); a body that is
+not an array, or not JSON, is a problem as for one event. Each element is
+recorded as its own event (``batch``, ``index``); a fault applies to the whole
+request.
+
 The lineage request path is kept lean: the contract is compiled once, the
 success answer is pre-rendered and sent without a response object, and the
 journal append is O(1) in memory (one INSERT with SQLite).
@@ -40,6 +50,7 @@ journal append is O(1) in memory (one INSERT with SQLite).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import logging
 import os
@@ -47,6 +58,7 @@ import socket
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +74,7 @@ from ..validation import (
     Credentials,
     EventCheck,
     Kind,
+    Level,
     PayloadError,
     Report,
     Validator,
@@ -213,6 +226,8 @@ class MockApp:
         self.answers = Answers(contract)
         self.anatomy = contract.anatomy
         self.credentials = Credentials(contract, tokens)
+        self._tokens = tuple(tokens)
+        self._credentials = {(contract.path, contract.method): self.credentials}
         self.headers = HeaderKeeper(self.credentials.key_headers)
         """What a record keeps of a request's headers."""
         # Which status the kind that decides a verdict (Report.kind) gets.
@@ -228,20 +243,15 @@ class MockApp:
             Kind.SCHEMA: invalid_status,
             Kind.INTERNAL: 500,
         }
-        self.paths = validator.paths
+        self.paths = frozenset(validator.routes)
+        """Every request path an operation of the document is served at."""
         self.method = contract.method
         self.allowed_methods = validator.allowed_methods or (contract.method,)
         self._stopping = threading.Event()
-        # Success is the contract's first 2xx response, answered with its documented body.
-        self.success_status = min(
-            (int(s) for s in contract.responses if s.isdigit() and s.startswith("2")), default=200
-        )
-        media_type, body = self.answers.encoded(self.success_status) or ("", b"")
-        self._ok_status = _status_line(self.success_status)
-        self._ok_body = body
-        self._ok_headers = [("Content-Length", str(len(body)))]
-        if media_type:
-            self._ok_headers.insert(0, ("Content-Type", media_type))
+        self._successes = {(op.path, op.method): _Success(op) for op in contract.operations}
+        main = self._successes[contract.path, contract.method]
+        self.success_status = main.status
+        self._ok_status, self._ok_body, self._ok_headers = main.line, main.body, main.headers
         self.page_size = page_size
         self.page_bytes = page_bytes
         self.max_admin_body_size = max_admin_body_size
@@ -293,37 +303,43 @@ class MockApp:
                 path,
                 environ_header(environ),
                 body,
-                credentials=self.credentials,
+                credentials=self._credentials_for,
             )
         except Exception:  # a bug of the mock: answer as the contract says, and say so
             log.exception("mock failed on %s %s", method, path)
             report = Report((Violation(Kind.INTERNAL, "internal", _CRASH),))
-        status = self.success_status if report.kind is None else self.status_by_kind[report.kind]
+        operation = report.operation or self.contract
+        success = self._successes[operation.path, operation.method]
+        failed = _failed_elements(report) if operation.batch else None
+        partial = failed is not None and success.partial_status is not None
+        if report.kind is None:
+            status = success.status
+        elif partial:
+            status = success.partial_status or 200
+        else:
+            status = self.status_by_kind[report.kind]
         answered: int | None = status
         if fault is not None:
             answered = _drop_answer(environ) if fault.drop else (fault.status or status)
-        forwarded = self._forward(environ, body, report, fault)
+        forwarded = self._forward(environ, body, report, fault, operation)
         if forwarded is not None:
             answered = forwarded.status
         query = environ.get("QUERY_STRING")
-        event, parsed = report.event, report.parsed
         record = Record(
             method=method,
             path=f"{path}?{query}" if query else path,
             status=answered,
             valid=report.valid,
-            violations=list(report.violations),
-            body=report.body or b"",
-            parsed=parsed,
-            run_id=self.anatomy.run_of(event) if parsed else None,
-            job=self.anatomy.job_of(event) if parsed else None,
             upstream=forwarded.upstream if forwarded is not None else None,
             time=arrived,
             answered=time.time(),
             headers=self.headers.keep(environ),
         )
+        records = self._records(report, operation, record, failed)
         try:
-            self.journal.append(record, place)
+            self.journal.append(records[0], place)
+            for more in records[1:]:
+                self.journal.append(more)
         except Exception:
             # Never acknowledge what was not recorded.
             log.exception("journal append failed")
@@ -332,7 +348,8 @@ class MockApp:
             problem = problem_class(500)("the mock could not record the request")
             return self._answer(problem, environ, start_response)
         if self.on_record is not None:
-            self.on_record(record)
+            for done in records:
+                self.on_record(done)
         if fault is not None:
             if fault.drop:
                 _drop_connection(environ)
@@ -343,14 +360,27 @@ class MockApp:
             if forwarded.problem is not None:
                 return self._answer(forwarded.problem, environ, start_response)
             return forwarded.answer(environ, start_response)
-        if status == self.success_status:
-            start_response(self._ok_status, list(self._ok_headers))
-            return [] if method == "HEAD" else [self._ok_body]
-        answer = self._answer(self.problem(status, report.violations), environ, start_response)
+        if report.kind is None:
+            start_response(success.line, list(success.headers))
+            return [] if method == "HEAD" else [success.body]
+        if partial and failed is not None:
+            answer_body = _partial_body(report.event, failed)
+            start_response(
+                _status_line(status),
+                [("Content-Type", success.media_type), ("Content-Length", str(len(answer_body)))],
+            )
+            return [] if method == "HEAD" else [answer_body]
+        problem = self.problem(status, report.violations, path=path)
+        answer = self._answer(problem, environ, start_response)
         return [] if method == "HEAD" else answer  # HEAD: the same headers, no body
 
     def _forward(
-        self, environ: WSGIEnvironment, body: WSGIBody, report: Report, fault: Fault | None
+        self,
+        environ: WSGIEnvironment,
+        body: WSGIBody,
+        report: Report,
+        fault: Fault | None,
+        operation: Contract,
     ) -> Forwarded | None:
         """The upstream's answer, for a request to forward; None for one the mock answers.
 
@@ -367,10 +397,61 @@ class MockApp:
             not forwarder.invalid or (forwarder.token is not None and Kind.SECURITY in report.kinds)
         ):
             return None
-        return forwarder.send(environ, body.raw, self.contract.path)
+        return forwarder.send(environ, body.raw, operation.path)
 
-    def problem(self, status: int, violations: Iterable[Violation] = ()) -> Problem:
-        """The error answer for ``status``, its detail and ``errors`` from ``violations``."""
+    def _credentials_for(self, operation: Contract) -> Credentials:
+        key = operation.path, operation.method
+        found = self._credentials.get(key)
+        if found is None:
+            found = self._credentials[key] = Credentials(operation, self._tokens)
+        return found
+
+    def _records(
+        self,
+        report: Report,
+        operation: Contract,
+        base: Record,
+        failed: dict[int, list[Violation]] | None,
+    ) -> list[Record]:
+        """What the journal keeps of a request (``base`` says how it came and was
+        answered): one record, or one per element of a batch."""
+        event, parsed = report.event, report.parsed
+        anatomy = operation.anatomy
+        if failed is None or not isinstance(event, list) or not event:
+            return [
+                dataclasses.replace(
+                    base,
+                    violations=list(report.violations),
+                    body=report.body or b"",
+                    parsed=parsed,
+                    run_id=anatomy.run_of(event) if parsed else None,
+                    job=anatomy.job_of(event) if parsed else None,
+                )
+            ]
+        batch = uuid.uuid4().hex
+        out = []
+        for index, element in enumerate(event):
+            found = failed.get(index, [])
+            out.append(
+                dataclasses.replace(
+                    base,
+                    valid=not any(v.level is Level.ERROR for v in found),
+                    violations=found,
+                    body=orjson.dumps(element),
+                    parsed=True,
+                    run_id=anatomy.run_of(element),
+                    job=anatomy.job_of(element),
+                    batch=batch,
+                    index=index,
+                )
+            )
+        return out
+
+    def problem(
+        self, status: int, violations: Iterable[Violation] = (), *, path: str | None = None
+    ) -> Problem:
+        """The error answer for ``status``, its detail and ``errors`` from ``violations``
+        (``path``: the request's, whose allowed methods a 405 names)."""
         found = tuple(violations)
         detail = "; ".join(v.message for v in found) or None
         if status == 401:
@@ -382,7 +463,11 @@ class MockApp:
             )
         if status == 405:
             return MethodNotAllowed(
-                detail, valid_methods=self.allowed_methods, violations=found, answers=self.answers
+                detail,
+                valid_methods=(self.validator.allowed_at(path) if path else ())
+                or self.allowed_methods,
+                violations=found,
+                answers=self.answers,
             )
         return problem_class(status)(detail, violations=found, answers=self.answers)
 
@@ -473,7 +558,8 @@ class MockApp:
 
         found: Lineage[int] = Lineage(self.contract)
         for record in self.journal.records(valid=True):
-            if record.parsed and record.accepted:
+            # An empty batch is no event.
+            if record.parsed and record.accepted and type(record.event) is dict:
                 found.add(record.event, record.id, body=record.body)
         return found
 
@@ -539,6 +625,7 @@ class MockApp:
                     "dropped": self.journal.dropped,
                     "faults": self.faults.pending,
                     "operation": f"{self.method} {self.contract.path}",
+                    "operations": [f"{op.method} {op.path}" for op in self.contract.operations],
                 }
             )
         )
@@ -623,6 +710,77 @@ _ADMIN_ROUTES: dict[str, dict[str, str]] = {
         "DELETE": "_delete_faults",
     },
 }
+
+
+class _Success:
+    """How an operation answers success (its first 2xx, a bodiless one first for a batch),
+    and, for a batch, the 2xx whose JSON body can tell a partial success."""
+
+    def __init__(self, operation: Contract) -> None:
+        answers = Answers(operation)
+        found = sorted(int(s) for s in operation.responses if s.isdigit() and s.startswith("2"))
+        bodiless = [s for s in found if not operation.responses[str(s)].media_types]
+        self.status = (bodiless or found)[0] if operation.batch and found else min(found or [200])
+        self.partial_status: int | None = None
+        self.media_type = "application/json"
+        if operation.batch:
+            with_body = [s for s in found if operation.responses[str(s)].schema is not None]
+            if with_body:
+                self.partial_status = with_body[0]
+                spec = operation.responses[str(with_body[0])]
+                self.media_type = next(iter(spec.media_types), self.media_type)
+        media_type, body = answers.encoded(self.status) or ("", b"")
+        self.line = _status_line(self.status)
+        self.body = body
+        self.headers = [("Content-Length", str(len(body)))]
+        if media_type:
+            self.headers.insert(0, ("Content-Type", media_type))
+
+
+def _failed_elements(report: Report) -> dict[int, list[Violation]] | None:
+    """The violations of each element of a parsed batch (pointers from the element), or
+    None when the request fails as a whole (not an array, not JSON, refused before)."""
+    if not report.parsed or not isinstance(report.event, list):
+        return None
+    if report.kind not in (None, Kind.SCHEMA):
+        return None
+    failed: dict[int, list[Violation]] = {}
+    for violation in report.violations:
+        head, _, rest = violation.pointer[1:].partition("/")
+        if not violation.pointer or not head.isdigit():
+            if violation.level is Level.ERROR:
+                return None  # the array itself breaks the contract (its size, say)
+            continue
+        moved = dataclasses.replace(violation, pointer=f"/{rest}" if rest else "")
+        failed.setdefault(int(head), []).append(moved)
+    return failed
+
+
+def _partial_body(batch: list[Any], failed: dict[int, list[Violation]]) -> bytes:
+    errors = {
+        index: [v for v in found if v.level is Level.ERROR] for index, found in failed.items()
+    }
+    bad = sorted(index for index, found in errors.items() if found)
+    return orjson.dumps(
+        {
+            "status": "partial_success" if bad else "success",
+            "summary": {
+                "received": len(batch),
+                "successful": len(batch) - len(bad),
+                "failed": len(bad),
+                "retriable": 0,
+                "non_retriable": len(bad),
+            },
+            "failed_events": [
+                {
+                    "index": index,
+                    "reason": "; ".join(str(v) for v in errors[index]),
+                    "retriable": False,
+                }
+                for index in bad
+            ],
+        }
+    )
 
 
 def _json_response(

@@ -107,6 +107,10 @@ class Record:
     answered: float | None = None
     headers: Headers = ()
     id: int = 0
+    batch: str | None = None
+    """For an element of a batch request: the batch's id, the same for all its elements."""
+    index: int | None = None
+    """For an element of a batch request: its index in the batch (``body`` is that element)."""
     _event: Any = field(default=_UNSET, repr=False)
 
     @property
@@ -165,6 +169,8 @@ class Record:
             "runId": self.run_id,
             "job": self.job,
             "upstream": self.upstream.to_dict() if self.upstream else None,
+            "batch": self.batch,
+            "index": self.index,
             # Embedded without a parse/serialise round trip: a parsed body is valid JSON.
             "event": orjson.Fragment(self.body) if self.parsed else None,
             "body": self.text,
@@ -516,17 +522,19 @@ _ADDED = {
     "headers": "BLOB",
     "pending": "INTEGER NOT NULL DEFAULT 0",
     "ticket": "TEXT",
+    "batch": "TEXT",
+    "batch_index": "INTEGER",
 }
 # A place held for a delayed request: few at a time, looked up on every read.
 _PENDING_INDEX = "CREATE INDEX IF NOT EXISTS records_pending ON records (ticket) WHERE pending = 1"
 _FIELDS = (
     "time, method, path, status, valid, parsed, violations, body, run_id, job, upstream,"
-    " answered, headers"
+    " answered, headers, batch, batch_index"
 )
 _COLUMNS = f"id, {_FIELDS}"
-_INSERT = f"INSERT INTO records ({_FIELDS}, pending, ticket) VALUES ({', '.join('?' * 15)})"
+_INSERT = f"INSERT INTO records ({_FIELDS}, pending, ticket) VALUES ({', '.join('?' * 17)})"
 _FILL = (
-    f"UPDATE records SET ({_FIELDS}, pending, ticket) = ({', '.join('?' * 15)})"
+    f"UPDATE records SET ({_FIELDS}, pending, ticket) = ({', '.join('?' * 17)})"
     " WHERE pending = 1 AND ticket = ?"
 )
 # What a log frame says: a record; a place taken for a delayed request; a place given up.
@@ -559,6 +567,8 @@ def _payload(record: Record, ticket: str | None = None, kind: int = _RECORD) -> 
             record.headers,
             ticket,
             kind,
+            record.batch,
+            record.index,
         ]
     )
     violations = orjson.dumps([v.to_dict() for v in record.violations])
@@ -572,6 +582,7 @@ def _row(payload: bytes) -> tuple[int, str | None, tuple[Any, ...]]:
     at, method, path, status, valid, parsed, run_id, job = fields[:8]
     # Older versions logged 8 fields, then 9 (the upstream).
     upstream, answered, headers, ticket, kind = (*fields[8:], None, None, None, None, _RECORD)[:5]
+    batch, index = (*fields[13:], None, None)[:2]  # logged before batches: none
     row = (
         at,
         method,
@@ -586,6 +597,8 @@ def _row(payload: bytes) -> tuple[int, str | None, tuple[Any, ...]]:
         orjson.dumps(upstream) if upstream is not None else None,
         answered,
         orjson.dumps(headers) if headers else None,
+        batch,
+        index,
         int(kind == _HELD),
         ticket,
     )
@@ -1040,6 +1053,8 @@ def _record(row: tuple[Any, ...]) -> Record:
         upstream=Upstream.from_dict(orjson.loads(row[11])) if row[11] is not None else None,
         answered=row[12],
         headers=tuple((str(n), str(v)) for n, v in orjson.loads(row[13])) if row[13] else (),
+        batch=row[14],
+        index=row[15],
     )
 
 

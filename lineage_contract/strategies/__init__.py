@@ -6,6 +6,11 @@
   (``keyword``). :func:`rules` lists the rules it chooses from.
 * :func:`run_lifecycles` draws the events of one run, in order.
 
+For a batch operation (``Contract.batch``) :func:`valid_events` draws arrays whose
+every element is a valid event, and :func:`invalid_events` arrays of valid events
+with one broken element (its ``pointer`` under ``/<index>``); :func:`run_lifecycles`
+draws the events themselves.
+
 How: :mod:`lineage_contract.strategies._schema_view` flattens the contract's request
 schema into what one value at one place must satisfy,
 :mod:`lineage_contract.strategies._builder` compiles that into strategies, with the value
@@ -33,6 +38,7 @@ from hypothesis.errors import InvalidArgument
 
 from ..contract._anatomy import MISSING, OTHER, RUNNING, START, TERMINAL, get
 from ..contract._document import Contract
+from ..contract._refs import Refs
 from ..errors import ContractError
 from . import _hints as hints
 from ._builder import DEFAULT_MAX_DATASETS, DEFAULT_MAX_FACETS, Builder, Fix
@@ -140,8 +146,34 @@ def valid_events(
     event's job, overriding what was drawn; ``max_datasets`` bounds every array
     and ``max_facets`` every open map of facets.
     """
-    _, builder = _builder(contract, event_type, job, max_datasets, max_facets)
+    model, builder = _builder(contract, event_type, job, max_datasets, max_facets)
+    if model.contract.batch:
+        return _batches(model.contract, builder.event())
     return builder.event()
+
+
+DEFAULT_MAX_BATCH: Final = 5
+"""Elements of a drawn batch at most, unless the contract's ``maxItems`` says fewer."""
+
+
+def _batches(contract: Contract, events: st.SearchStrategy[Any]) -> st.SearchStrategy[list[Any]]:
+    root = Refs(contract.request_schema, source=contract.source).follow(contract.request_schema)
+    low = int(root.get("minItems", 0))
+    high = max(low, min(int(root.get("maxItems", DEFAULT_MAX_BATCH)), DEFAULT_MAX_BATCH))
+    return st.lists(events, min_size=low, max_size=high)
+
+
+def _in_batch(contract: Contract, broken: st.SearchStrategy[BrokenEvent]) -> Any:
+    events = valid_events(contract)
+
+    def placed(parts: tuple[list[Any], BrokenEvent, list[Any]]) -> BrokenEvent:
+        before, bad, after = parts
+        return BrokenEvent(
+            [*before, bad.event, *after], f"/{len(before)}{bad.pointer}", bad.keyword, bad.rule
+        )
+
+    short = events.map(lambda batch: batch[:2])
+    return st.tuples(short, broken, short).map(placed)
 
 
 def run_lifecycles(
@@ -170,7 +202,8 @@ def run_lifecycles(
     assert type_at and time_at and run_at  # for mypy, after the check
     middle = [s for s in _MIDDLE if s in where.states]
     terminal = [s for s in TERMINAL if s in where.states]
-    events = valid_events(model.contract, job=job, max_datasets=max_datasets, max_facets=max_facets)
+    _, builder = _builder(model.contract, None, job, max_datasets, max_facets)
+    events = builder.event()
     shared = [n for n in _root_flat(model).required if n not in (type_at[0], time_at[0])]
 
     @st.composite
@@ -242,4 +275,7 @@ def invalid_events(
         raise InvalidArgument("no rule of the contract is selected: nothing to break")
     reported = validator_for(model)
     strategies = {r: broken(builder, r, reported) for r in chosen}
-    return st.sampled_from(chosen).flatmap(strategies.__getitem__)
+    drawn = st.sampled_from(chosen).flatmap(strategies.__getitem__)
+    if model.contract.batch:
+        return _in_batch(model.contract, drawn)  # type: ignore[no-any-return]
+    return drawn

@@ -294,12 +294,16 @@ def validator_for(model: Model) -> Callable[[BrokenEvent], bool]:
 
     validator: list[Validator] = []
 
+    batch = model.contract.batch
+
     def reported(broken: BrokenEvent) -> bool:
         if not validator:
             validator.append(Validator(model.contract))
+        # In a batch the event is judged as its one element.
+        payload, where = ([broken.event], "/0") if batch else (broken.event, "")
         return any(
-            v.pointer == broken.pointer and v.keyword == broken.keyword
-            for v in validator[0].check(broken.event).violations
+            v.pointer == where + broken.pointer and v.keyword == broken.keyword
+            for v in validator[0].check(payload).violations
         )
 
     return reported

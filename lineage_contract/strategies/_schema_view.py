@@ -135,11 +135,12 @@ def json_key(value: Any) -> str:
 
 
 class Model:
-    """The request schema of one contract, walked once and kept for every strategy."""
+    """The event schema of one contract (the request schema, or a batch's items), walked
+    once and kept for every strategy."""
 
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
-        self.root: Mapping[str, Any] = contract.request_schema
+        self.root: Mapping[str, Any] = contract.event_schema
         self.refs = Refs(self.root, source=contract.source)
         checker = jsonschema.FormatChecker(formats=())
         for name, check in CHECKERS.items():

@@ -22,6 +22,7 @@ import functools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
+from urllib.parse import quote
 
 import jsonschema
 import jsonschema_rs
@@ -269,11 +270,12 @@ def _leaves(error: ValidationError) -> Iterator[ValidationError]:
 
 
 def _distance(parent: ValidationError, errors: list[ValidationError]) -> tuple[int, int]:
-    # A branch whose type does not even match the value is the furthest away;
-    # among the others, the one with the fewest problems is the intended one.
+    # A branch whose type does not even match the value is the furthest away, and so
+    # is one that forbids what the value holds (OpenLineage's DatasetEvent, ``not``
+    # a run); among the others, the one with the fewest problems is the intended one.
     depth = len(parent.absolute_path)
-    type_miss = any(e.validator == "type" and len(e.absolute_path) == depth for e in errors)
-    return (int(type_miss), len(errors))
+    miss = any(e.validator in ("type", "not") and len(e.absolute_path) == depth for e in errors)
+    return (int(miss), len(errors))
 
 
 def _describe_all(
@@ -341,6 +343,9 @@ def _written(refs: Refs, ptr: str) -> Any:
     differently must not turn a verdict into a crash.
     """
     try:
+        name, beside, fragment = ptr.partition("#")
+        if beside:  # ``NAME#/pointer``: a place in a file beside the document
+            return refs.follow({"$ref": f"{name}#{quote(fragment)}"})
         return refs.follow(refs.at(ptr))
     except RefError:
         return None

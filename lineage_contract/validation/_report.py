@@ -5,7 +5,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..contract import Contract
 
 
 class Kind(enum.Enum):
@@ -148,6 +151,8 @@ class Report:
     parsed: bool = False
     body: bytes | None = field(default=None, repr=False)
     """The decoded body of a request (after gzip), when there was one."""
+    operation: Contract | None = field(default=None, repr=False, compare=False)
+    """The operation of the document a request reached (None when it reached none)."""
 
     @property
     def valid(self) -> bool:

@@ -20,6 +20,7 @@ from ._payload import REFUSED, PayloadError, gunzip
 from ._report import Kind, Report, Violation
 
 if TYPE_CHECKING:
+    from ..contract import Contract
     from ._validator import Validator
 
 Headers = Mapping[str, str] | Iterable[tuple[str, str]]
@@ -59,17 +60,23 @@ def judge_request(
     header: Header,
     body: Body,
     *,
-    credentials: Credentials | None = None,
+    credentials: Credentials | Callable[[Contract], Credentials] | None = None,
 ) -> Report:
     """The verdict on one request; ``path`` is the decoded path, without the query.
 
-    ``credentials``: which ones are accepted (default: any the contract's
-    schemes describe). A request whose credentials fail is still read and
-    judged, unless its body is over the limit; its verdict is then ``security``.
+    The request is judged by the operation of the document it reaches (the
+    report's ``operation``). ``credentials``: which ones are accepted (default:
+    any the operation's schemes describe), or how to find them for an operation.
+    A request whose credentials fail is still read and judged, unless its body
+    is over the limit; its verdict is then ``security``.
     """
-    route = route_violations(validator, method, path)
-    if route:
-        return Report(tuple(route))
+    routed = validator.route(method, path)
+    if isinstance(routed, Violation):
+        return Report((routed,))
+    validator = routed
+    operation = validator.contract
+    if callable(credentials):
+        credentials = credentials(operation)
     limit = validator.max_body_size
     security = (credentials or validator.credentials).violation(header)
     length = body.length
@@ -77,54 +84,40 @@ def judge_request(
         try:
             raw = body.read(limit)
         except PayloadError as exc:
-            return Report((exc.violation,))
+            return Report((exc.violation,), operation=operation)
         event = validator.accepted_event(raw)
         if event is not REFUSED:
-            return Report(validator.warnings(event), event=event, parsed=True, body=raw)
+            return Report(
+                validator.warnings(event), event=event, parsed=True, body=raw, operation=operation
+            )
         violations, event, parsed = validator._judge(raw)
-        return Report(violations, event=event, parsed=parsed, body=raw)
+        return Report(violations, event=event, parsed=parsed, body=raw, operation=operation)
     found = (security,) if security is not None else ()
     try:
         raw = body.read(limit)
     except PayloadError as exc:
         if security is not None and exc.violation.kind is Kind.TOO_LARGE:
-            return Report(found)  # credentials first: a body that big is not read for them
-        return Report((*found, exc.violation))
+            return Report(
+                found, operation=operation
+            )  # credentials first: a body that big is not read for them
+        return Report((*found, exc.violation), operation=operation)
     try:
         decoded = _decode(validator, header, raw)
     except PayloadError as exc:
-        return Report((*found, exc.violation))
+        return Report((*found, exc.violation), operation=operation)
     if decoded is None:
-        return Report(found)
+        return Report(found, operation=operation)
     violations, event, parsed = validator._judge(decoded)
-    return Report((*found, *violations), event=event, parsed=parsed, body=decoded)
+    return Report(
+        (*found, *violations), event=event, parsed=parsed, body=decoded, operation=operation
+    )
 
 
 def route_violations(validator: Validator, method: str, path: str) -> list[Violation]:
-    """A PATH or METHOD violation when the request does not reach the operation.
-
-    ``path`` must match one of the operation's paths exactly, and the method is
-    case-sensitive (RFC 9110 9.1): ``post`` is not ``POST``.
-    """
-    if path not in validator.paths:
-        contract = validator.contract
-        return [
-            Violation(
-                Kind.PATH,
-                "path",
-                f"no operation at {path}: the contract serves {contract.method} {contract.path}",
-            )
-        ]
-    if method != validator.contract.method:
-        return [
-            Violation(
-                Kind.METHOD,
-                "method",
-                f"method {method} is not allowed on {validator.contract.path}; "
-                f"allowed: {', '.join(validator.allowed_methods)}",
-            )
-        ]
-    return []
+    """A PATH or METHOD violation when the request reaches no operation of the document
+    (see :meth:`Validator.route`)."""
+    routed = validator.route(method, path)
+    return [routed] if isinstance(routed, Violation) else []
 
 
 def target_path(target: str) -> str:

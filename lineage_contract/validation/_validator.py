@@ -9,7 +9,8 @@ generated event.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import dataclasses
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,6 +48,10 @@ class Validator:
     """Validate lineage payloads and requests against a :class:`Contract`.
 
     ``max_body_size`` caps a request body, before and after gzip decoding.
+    A payload is judged against the contract's operation (for a batch
+    operation, an array of events, each element's violations under
+    ``/<index>``); a request is routed to the operation of the document its path
+    and method reach (:meth:`route`).
     """
 
     def __init__(
@@ -55,8 +60,11 @@ class Validator:
         *,
         max_body_size: int = DEFAULT_MAX_BODY,
         conformance: EventCheck | None = None,
+        _family: dict[tuple[str, str], Validator] | None = None,
     ) -> None:
         self.contract = contract if contract is not None else Contract.load()
+        self._family = _family if _family is not None else {}
+        self._family[self.contract.path, self.contract.method] = self
         self.max_body_size = max_body_size
         self.conformance = conformance
         """Checks beyond the contract on every parsed event, whose findings are warnings
@@ -76,6 +84,54 @@ class Validator:
         self.allowed_methods: tuple[str, ...] = tuple(allowed)
         self.media_types = frozenset(m.lower() for m in self.contract.media_types)
         """The request media types the operation takes, lower-cased."""
+        self.routes: Mapping[str, Mapping[str, Contract]] = _routes(self.contract)
+        """Request path -> method -> operation, for every JSON operation of the document."""
+
+    def for_operation(self, contract: Contract) -> Validator:
+        """The validator of another operation of the same document, with the same settings
+        (built once)."""
+        found = self._family.get((contract.path, contract.method))
+        if found is None:
+            found = Validator(
+                contract,
+                max_body_size=self.max_body_size,
+                conformance=self.conformance,
+                _family=self._family,
+            )
+        return found
+
+    def allowed_at(self, path: str) -> tuple[str, ...]:
+        """The methods the document allows at a request path (empty where it serves none)."""
+        methods = self.routes.get(path)
+        if not methods:
+            return ()
+        return tuple(m.upper() for m in _path_methods(next(iter(methods.values()))))
+
+    def route(self, method: str, path: str) -> Validator | Violation:
+        """The validator of the operation ``method`` and ``path`` (decoded, without the
+        query) reach, or the ``path`` or ``method`` violation saying they reach none.
+
+        The path must match exactly, and the method is case-sensitive (RFC 9110
+        9.1): ``post`` is not ``POST``.
+        """
+        methods = self.routes.get(path)
+        if methods is None:
+            served = ", ".join(f"{c.method} {c.path}" for c in self.contract.operations)
+            return Violation(
+                Kind.PATH, "path", f"no operation at {path}: the contract serves {served}"
+            )
+        found = methods.get(method)
+        if found is None:
+            some = next(iter(methods.values()))
+            allowed = [m.upper() for m in _path_methods(some)]
+            return Violation(
+                Kind.METHOD,
+                "method",
+                f"method {method} is not allowed on {some.path}; allowed: {', '.join(allowed)}",
+            )
+        if found is self.contract:
+            return self
+        return self.for_operation(found)
 
     # -- payloads -----------------------------------------------------------
 
@@ -108,8 +164,21 @@ class Validator:
         return found, event, parsed
 
     def warnings(self, event: Any) -> tuple[Violation, ...]:
-        """What :attr:`conformance` finds in a parsed event (nothing without it)."""
-        if self.conformance is None or type(event) is not dict:
+        """What :attr:`conformance` finds in a parsed event (nothing without it); in each
+        element of a batch, under ``/<index>``."""
+        if self.conformance is None:
+            return ()
+        if self.contract.batch:
+            if type(event) is not list:
+                return ()
+            check = self.conformance
+            return tuple(
+                dataclasses.replace(v, pointer=f"/{index}{v.pointer}")
+                for index, element in enumerate(event)
+                if type(element) is dict
+                for v in check(element)
+            )
+        if type(event) is not dict:
             return ()
         return tuple(self.conformance(event))
 
@@ -254,6 +323,14 @@ def operation_paths(contract: Contract) -> frozenset[str]:
         if base:
             paths.add(base + contract.path)
     return frozenset(paths)
+
+
+def _routes(contract: Contract) -> dict[str, dict[str, Contract]]:
+    routes: dict[str, dict[str, Contract]] = {}
+    for operation in contract.operations:
+        for path in operation_paths(operation):
+            routes.setdefault(path, {}).setdefault(operation.method, operation)
+    return routes
 
 
 def _path_methods(contract: Contract) -> list[str]:
