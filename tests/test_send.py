@@ -486,6 +486,44 @@ def test_batch_sends_arrays_to_the_batch_operation(
     assert [r.event for r in records] == sent
 
 
+OPENLINEAGE = ROOT.parent / "shared" / "corpus" / "openlineage-spec" / "OpenLineage.yml"
+
+
+def test_batch_goes_to_openlineages_own_batch_operation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sent = events(5)
+    sent[3]["eventType"] = "DONE"  # not an OpenLineage event type
+    with MockServer(contract=Contract.load(OPENLINEAGE)) as server:
+        code = send(
+            *_jsonl(tmp_path, sent),
+            "--url",
+            server.url + "/lineage",
+            "--spec",
+            OPENLINEAGE,
+            "--batch",
+            "2",
+            "--format",
+            "json",
+        )
+        records = server.records()
+    summary = json.loads(capsys.readouterr().out)
+    assert code == 1
+    # Every element is recorded, the bad one too; only it is rejected, by its index.
+    assert {r.path for r in records} == {"/lineage/batch"}
+    assert [(r.batch is not None, r.index) for r in records] == [
+        (True, 0),
+        (True, 1),
+        (True, 0),
+        (True, 1),
+        (True, 0),
+    ]
+    assert [r.valid for r in records] == [True, True, True, False, True]
+    (rejected,) = summary["rejected"]
+    assert rejected["where"].endswith(":4")
+    assert summary["accepted"] == 4
+
+
 @pytest.mark.parametrize(
     ("url", "batch"),
     [

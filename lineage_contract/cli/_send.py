@@ -211,40 +211,24 @@ def _endpoint(url: str, contract: Contract) -> str:
 
 
 def _batch_url(contract: Contract, url: str) -> str:
-    """The URL of the document's batch operation, beside ``url`` (the single-event one's).
+    """The URL of the document's batch operation, beside ``url`` (the single-event one's)."""
+    from ..contract import url_beside
 
-    The batch operation is the POST whose JSON request schema is an array; its
-    URL keeps ``url``'s origin and the part of its path before the single-event
-    operation's path (the servers' base path, as it was given).
-    """
-    from urllib3.util import parse_url
-
-    found = []
-    for path, item in contract.document.get("paths", {}).items():
-        post = contract.resolve(item).get("post")
-        if post is None or path == contract.path:
-            continue
-        content = contract.resolve(post.get("requestBody", {})).get("content", {})
-        for media_type, body in content.items():
-            base = media_type.split(";", 1)[0].strip().lower()
-            if base == "application/json" or base.endswith("+json"):
-                schema = contract.resolve(body.get("schema", {}))
-                if isinstance(schema, dict) and schema.get("type") == "array":
-                    found.append(path)
-    if not found:
+    batches = [op for op in contract.operations if op.batch]
+    if not batches:
         raise _Usage(
-            f"{contract.source} has no batch operation (a POST whose JSON body is an array); "
-            "--batch needs one, or --batch-url"
+            f"{contract.source} has no batch operation (one whose JSON body is an array of "
+            "events); --batch needs one, or --batch-url"
         )
-    if len(found) > 1:
-        raise _Usage(f"several batch operations ({', '.join(found)}); give --batch-url")
-    parsed = parse_url(url)
-    path = parsed.path or ""
-    if not path.endswith(contract.path):
+    if len(batches) > 1:
+        listed = ", ".join(f"{op.method} {op.path}" for op in batches)
+        raise _Usage(f"several batch operations ({listed}); give --batch-url")
+    found = url_beside(url, contract.path, batches[0].path)
+    if found is None:
         raise _Usage(
             f"cannot tell the batch URL: {url} does not end in {contract.path}; give --batch-url"
         )
-    return parsed._replace(path=path[: len(path) - len(contract.path)] + found[0]).url
+    return found
 
 
 # -- what to send --------------------------------------------------------------

@@ -11,6 +11,7 @@ from ._document import Contract, ResponseSpec, SecurityScheme
 from ._profiles import PROFILES, bundled_document_path, document_path, profile_path
 from ._reading import read_document
 from ._refs import Refs
+from ._urls import url_beside
 
 __all__ = [
     "MISSING",
@@ -29,4 +30,5 @@ __all__ = [
     "get",
     "profile_path",
     "read_document",
+    "url_beside",
 ]

@@ -37,6 +37,7 @@ from urllib3.exceptions import HTTPError, LocationParseError, NewConnectionError
 from urllib3.exceptions import TimeoutError as UpstreamTimeout
 from werkzeug.http import HTTP_STATUS_CODES
 
+from ..contract import url_beside
 from ._journal import Upstream
 from ._problems import BadGateway, GatewayTimeout, Problem
 
@@ -175,10 +176,6 @@ class Forwarder:
         self.url = forwarding.url
         self.path = path
         parsed = urllib3.util.parse_url(forwarding.url)
-        # Where the document's other paths go: the URL's base, when the URL ends with ``path``.
-        self._base: str | None = None
-        if path and not parsed.query and not parsed.fragment and self.url.endswith(path):
-            self._base = self.url[: -len(path)]
         # In answers and the journal: without credentials the URL may carry.
         self.shown = parsed._replace(auth=None).url
         # retries=False: the client decides whether to try again, and when.
@@ -200,9 +197,9 @@ class Forwarder:
 
     def url_for(self, path: str) -> str:
         """The upstream URL for a request to ``path`` (see the module's docstring)."""
-        if self._base is None or path == self.path:
+        if path == self.path:
             return self.url
-        return self._base + path
+        return url_beside(self.url, self.path, path) or self.url
 
     def headers(self, environ: Mapping[str, Any]) -> dict[str, str]:
         """The client's headers as they are sent on (names as WSGI spells them)."""
