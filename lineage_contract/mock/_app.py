@@ -337,9 +337,7 @@ class MockApp:
         )
         records = self._records(report, operation, record, failed)
         try:
-            self.journal.append(records[0], place)
-            for more in records[1:]:
-                self.journal.append(more)
+            self.journal.extend(records, place)
         except Exception:
             # Never acknowledge what was not recorded.
             log.exception("journal append failed")
@@ -429,20 +427,30 @@ class MockApp:
                 )
             ]
         batch = uuid.uuid4().hex
+        # Built field by field, not by dataclasses.replace: this runs once per element.
+        method, path, status, upstream = base.method, base.path, base.status, base.upstream
+        arrived, answered, headers = base.time, base.answered, base.headers
         out = []
         for index, element in enumerate(event):
             found = failed.get(index, [])
             out.append(
-                dataclasses.replace(
-                    base,
+                Record(
+                    method=method,
+                    path=path,
+                    status=status,
                     valid=not any(v.level is Level.ERROR for v in found),
                     violations=found,
                     body=orjson.dumps(element),
                     parsed=True,
                     run_id=anatomy.run_of(element),
                     job=anatomy.job_of(element),
+                    upstream=upstream,
+                    time=arrived,
+                    answered=answered,
+                    headers=headers,
                     batch=batch,
                     index=index,
+                    _event=element,
                 )
             )
         return out

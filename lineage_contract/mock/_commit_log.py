@@ -62,10 +62,11 @@ class LogWriter:
         self.fd: int | None = fd
         self.size = 0
 
-    def write(self, payload: bytes) -> None:
+    def write(self, *payloads: bytes) -> None:
+        """Append one frame per payload, in one write: all are in the file, or none."""
         if self.fd is None:
             raise OSError(errno.EBADF, "log closed", str(self.path))
-        frame = HEADER.pack(len(payload), zlib.crc32(payload)) + payload
+        frame = b"".join(HEADER.pack(len(p), zlib.crc32(p)) + p for p in payloads)
         view = memoryview(frame)
         written = 0
         try:

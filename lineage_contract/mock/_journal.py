@@ -33,7 +33,7 @@ import stat
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -255,6 +255,12 @@ class Journal(abc.ABC):
     @abc.abstractmethod
     def append(self, record: Record, place: Any = None) -> Record:
         """Record ``record`` at ``place`` (from :meth:`arrive`), else after every other."""
+
+    def extend(self, records: Sequence[Record], place: Any = None) -> None:
+        """Record the records of one request (a batch's elements) together, the first
+        at ``place``."""
+        for index, record in enumerate(records):
+            self.append(record, place if index == 0 else None)
 
     def abandon(self, place: Any) -> None:  # noqa: B027 - journals without places do nothing
         """Give up a place :meth:`arrive` gave: that request will have no record."""
@@ -788,13 +794,23 @@ class SqliteJournal(Journal):
         self._log_payload(_payload(record, place))
         return record
 
-    def _log_payload(self, payload: bytes) -> None:
+    def extend(self, records: Sequence[Record], place: Any = None) -> None:
+        # One write for the whole request: a batch costs one system call, and a
+        # failed write is cut off whole, so that no element is kept without the rest.
+        self._log_payload(
+            *(
+                _payload(record, place if index == 0 else None)
+                for index, record in enumerate(records)
+            )
+        )
+
+    def _log_payload(self, *payloads: bytes) -> None:
         self._after_fork()
         with self._log_lock:
             try:
                 if self._log is None:
                     self._log = LogWriter(self.path)
-                self._log.write(payload)
+                self._log.write(*payloads)
             except OSError as exc:
                 raise LineageContractError(f"journal {self.path}: {exc}") from exc
             if self._log.size >= self.log_limit:
