@@ -864,12 +864,17 @@ def test_validate_checks_the_elements_of_batches_together(
     # A run completed before it started, told in two batches: a finding across events.
     start = {**VALID, "eventTime": "2024-05-01T12:00:00Z"}
     done = {**VALID, "eventType": "COMPLETE", "eventTime": "2024-05-01T11:00:00Z"}
-    path = _write(tmp_path / "batches.jsonl", f"{compact([start])}\n{compact([done])}\n")
+    other = {**VALID, "run": {"runId": "0190d3a4-6c1e-7b8a-9f3d-000000000001"}}
+    other["job"] = {"namespace": "etl", "name": "other"}
+    batches = f"{compact([start])}\n{compact([other, done])}\n"
+    path = _write(tmp_path / "batches.jsonl", batches)
     argv = ["--spec", OPENLINEAGE, "--operation", "postEventBatch", "--lineage", "-f", "json"]
     status, out, _ = run(capsys, "validate", *argv, path)
     across = json.loads(out)["across"]
     assert status == 0
-    assert [(f["keyword"], f["line"]) for f in across] == [("time-order", 2)]
+    # Each finding points into the batch at the element that broke the rule.
+    found = [(f["keyword"], f["line"], f["pointer"]) for f in across]
+    assert found == [("time-order", 2, "/1/eventTime"), ("open", 2, "/0/run/runId")]
 
 
 def test_validate_refuses_an_unknown_operation(capsys: pytest.CaptureFixture[str]) -> None:

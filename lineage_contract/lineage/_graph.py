@@ -59,7 +59,8 @@ class Graph(Generic[W]):
             if job not in nodes:
                 nodes[job] = (where, "")
         run = trace.run_id
-        for dataset in (*trace.inputs, *trace.outputs):
+        inputs = len(trace.inputs)
+        for rank, dataset in enumerate((*trace.inputs, *trace.outputs)):
             key = (DATASET, dataset.namespace, dataset.name)
             if key not in nodes:
                 nodes[key] = (where, dataset.pointer)
@@ -70,7 +71,7 @@ class Graph(Generic[W]):
                 else:
                     known.update(declared(dataset.schema))
             if job is not None:
-                edge = (key, job) if dataset.pointer[1] == "i" else (job, key)
+                edge = (key, job) if rank < inputs else (job, key)
                 runs = edges.get(edge)
                 if runs is None:
                     runs = edges[edge] = {}

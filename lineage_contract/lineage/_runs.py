@@ -42,6 +42,8 @@ class RunEvent(NamedTuple, Generic[W]):
     where: W
     event_type: str | None
     event_time: str | None
+    at: str = ""
+    """Where the event is in its payload (see :attr:`Trace.at`)."""
 
 
 @dataclass(slots=True)
@@ -116,8 +118,8 @@ class Runs(Generic[W]):
         run_id = trace.run_id
         if run_id is None:
             return _NOTHING
-        kind, time = trace.event_type, trace.event_time
-        event = RunEvent(where, kind, time)
+        kind, time, at = trace.event_type, trace.event_time, trace.at
+        event = RunEvent(where, kind, time, at)
         run = self._runs.get(run_id)
         found: list[Finding[W]] = _NOTHING
         if run is None:
@@ -128,7 +130,7 @@ class Runs(Generic[W]):
                         run,
                         where,
                         START_FIRST,
-                        self._type_at,
+                        at + self._type_at,
                         f"run {run_id} begins with {_kind(kind)}, not {START}",
                     )
                 ]
@@ -138,7 +140,7 @@ class Runs(Generic[W]):
             found = [self._again(run, event, trace)]
         elif run.end is not None and kind not in _AFTER_END:
             found = [self._warn(
-                run, where, AFTER_TERMINAL, self._type_at,
+                run, where, AFTER_TERMINAL, at + self._type_at,
                 f"run {run_id}: {_kind(kind)} after the terminal {_kind(run.end.event_type)} at "
                 f"{run.end.where}; only {OTHER} may follow it",
             )]  # fmt: skip
@@ -148,7 +150,7 @@ class Runs(Generic[W]):
             if back:
                 assert latest is not None
                 found = [*found, self._warn(
-                    run, where, TIME_ORDER, self._time_at,
+                    run, where, TIME_ORDER, at + self._time_at,
                     f"run {run_id}: {self._time_at} {time} goes back from "
                     f"{latest.event_time} at {latest.where}",
                 )]  # fmt: skip
@@ -160,7 +162,7 @@ class Runs(Generic[W]):
                 run.job = job
             else:
                 found = [*found, self._warn(
-                    run, where, SAME_JOB, self._job_at,
+                    run, where, SAME_JOB, at + self._job_at,
                     f"run {run_id} changes job from {'/'.join(run.job)} to {'/'.join(job)}",
                 )]  # fmt: skip
         if kind == START:
@@ -196,7 +198,8 @@ class Runs(Generic[W]):
         else:
             rule = TERMINAL_ONCE
             what = f"a second terminal event, {event.event_type} after {first.event_type}"
-        return self._warn(run, event.where, rule, self._type_at, f"run {run.id}: {what}{how}")
+        at = event.at + self._type_at
+        return self._warn(run, event.where, rule, at, f"run {run.id}: {what}{how}")
 
     def open_finding(self, run: Run[W]) -> Finding[W] | None:
         """The finding of a run still open at the end of the input, if it is open."""
@@ -207,7 +210,8 @@ class Runs(Generic[W]):
             f"run {run.id} never ended: no {', '.join(TERMINAL)} event "
             f"after {len(run.events)} event(s)"
         )
-        violation = Violation(Kind.LIFECYCLE, OPEN, message, self._run_at, level=Level.WARNING)
+        at = last.at + self._run_at
+        violation = Violation(Kind.LIFECYCLE, OPEN, message, at, level=Level.WARNING)
         return Finding(violation, last.where, run.id, final=False)
 
     def findings(self, *, ended: bool = False) -> list[Finding[W]]:

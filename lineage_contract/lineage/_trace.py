@@ -61,6 +61,9 @@ class Trace(NamedTuple):
     would cost more than all the other checks across events together."""
     inputs: tuple[DatasetTrace, ...] = ()
     outputs: tuple[DatasetTrace, ...] = ()
+    at: str = ""
+    """Where the event is in its payload: ``""``, or ``/3`` for a batch's fourth element.
+    Every pointer of a finding about the event starts with it."""
 
 
 Getter = Callable[[Any], Any]
@@ -124,12 +127,13 @@ class Tracer:
             return self.trace
 
         def traces(events: Any, body: bytes | None = None) -> list[Trace]:
-            return [self.trace(e) for e in events if isinstance(e, dict)]
+            return [self.trace(e, at=f"/{i}") for i, e in enumerate(events) if type(e) is dict]
 
         return traces
 
-    def trace(self, event: Any, body: bytes | None = None) -> Trace:
-        """The trace of a parsed event; ``body`` is its bytes as sent, when known."""
+    def trace(self, event: Any, body: bytes | None = None, *, at: str = "") -> Trace:
+        """The trace of a parsed event; ``body`` is its bytes as sent, when known; ``at``
+        where the event is in its payload (an element of a batch)."""
         run_id, kind, time = self._run_id(event), self._type(event), self._time(event)
         fingerprint = None
         if kind in _FINGERPRINTED:
@@ -144,12 +148,12 @@ class Tracer:
         inputs = outputs = _NONE
         if type(event) is dict:
             if INPUTS in event:
-                inputs = _datasets(event[INPUTS], INPUTS)
+                inputs = _datasets(event[INPUTS], f"{at}/{INPUTS}")
             if OUTPUTS in event:
-                outputs = _datasets(event[OUTPUTS], OUTPUTS)
+                outputs = _datasets(event[OUTPUTS], f"{at}/{OUTPUTS}")
         return Trace(
             _text(run_id), _text(kind), _text(time), self.job(event), parent, fingerprint,
-            inputs, outputs,
+            inputs, outputs, at,
         )  # fmt: skip
 
     def job(self, holder: Any) -> tuple[str, ...] | None:
@@ -178,6 +182,7 @@ def _text(value: Any) -> str | None:
 
 
 def _datasets(items: Any, side: str) -> tuple[DatasetTrace, ...]:
+    """The datasets of ``items``, the list at pointer ``side`` (``/inputs``, ``/0/outputs``)."""
     if type(items) is not list:
         return _NONE
     found = []
@@ -187,7 +192,7 @@ def _datasets(items: Any, side: str) -> tuple[DatasetTrace, ...]:
         namespace, name = item.get(NAMESPACE), item.get(NAME)
         if type(namespace) is not str or type(name) is not str:
             continue
-        at = f"/{side}/{index}"
+        at = f"{side}/{index}"
         facets = item.get(FACETS)
         schema = None
         columns: tuple[Column, ...] = ()
