@@ -189,3 +189,63 @@ def test_bodies_follow_another_contract() -> None:
     # problem details laid over the contract's error body: both shapes hold
     assert data["status"] == 404 and data["title"] == "Not Found"
     assert data["code"] == 500 and "message" in data
+
+
+def _operation(error: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "post": {
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"type": "object", "required": ["eventType"]},
+                    }
+                },
+            },
+            "responses": {
+                "200": {"description": "ok"},
+                "500": {
+                    "description": "error",
+                    "content": {"application/json": {"schema": error}},
+                },
+            },
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "key", "other"),
+    [("/events", "code", "error"), ("/events/batch", "error", "code")],
+)
+def test_each_operation_lays_its_problems_over_its_own_error_body(
+    path: str, key: str, other: str
+) -> None:
+    from werkzeug.test import Client
+
+    from lineage_contract.mock import create_app
+
+    document = {
+        "openapi": "3.0.1",
+        "info": {"title": "two operations", "version": "1"},
+        "paths": {
+            "/events": _operation(
+                {
+                    "type": "object",
+                    "required": ["code"],
+                    "properties": {"code": {"type": "integer"}},
+                }
+            ),
+            "/events/batch": _operation(
+                {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {"error": {"type": "string"}},
+                }
+            ),
+        },
+    }
+    client = Client(create_app(Contract.from_document(document, operation="/events")))
+    answer = client.post(path, data=b"{}", content_type="application/json")
+    assert answer.status_code == 422
+    body = orjson.loads(answer.data)
+    assert key in body and other not in body

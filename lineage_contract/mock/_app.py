@@ -344,7 +344,7 @@ class MockApp:
             if place is not None:
                 self.journal.abandon(place)
             problem = problem_class(500)("the mock could not record the request")
-            return self._answer(problem, environ, start_response)
+            return self._answer(problem, environ, start_response, success.answers)
         if self.on_record is not None:
             for done in records:
                 self.on_record(done)
@@ -353,10 +353,10 @@ class MockApp:
                 _drop_connection(environ)
             if fault.status:
                 problem = problem_class(fault.status)(f"fault injected on demand ({fault.status})")
-                return self._answer(problem, environ, start_response)
+                return self._answer(problem, environ, start_response, success.answers)
         if forwarded is not None:
             if forwarded.problem is not None:
-                return self._answer(forwarded.problem, environ, start_response)
+                return self._answer(forwarded.problem, environ, start_response, success.answers)
             return forwarded.answer(environ, start_response)
         if report.kind is None:
             start_response(success.line, list(success.headers))
@@ -369,7 +369,7 @@ class MockApp:
             )
             return [] if method == "HEAD" else [answer_body]
         problem = self.problem(status, report.violations, path=path)
-        answer = self._answer(problem, environ, start_response)
+        answer = self._answer(problem, environ, start_response, success.answers)
         return [] if method == "HEAD" else answer  # HEAD: the same headers, no body
 
     def _forward(
@@ -480,10 +480,15 @@ class MockApp:
         return problem_class(status)(detail, violations=found, answers=self.answers)
 
     def _answer(
-        self, problem: HTTPException, environ: WSGIEnvironment, start_response: StartResponse
+        self,
+        problem: HTTPException,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        answers: Answers | None = None,
     ) -> Iterable[bytes]:
+        """Send ``problem``, laid over the bodies ``answers`` (the operation's) documents."""
         if isinstance(problem, Problem):
-            problem.answers = self.answers
+            problem.answers = answers if answers is not None else self.answers
         response: Iterable[bytes] = problem(environ, start_response)
         return response
 
@@ -725,7 +730,8 @@ class _Success:
     and, for a batch, the 2xx whose JSON body can tell a partial success."""
 
     def __init__(self, operation: Contract) -> None:
-        answers = Answers(operation)
+        self.answers = answers = Answers(operation)
+        """The bodies the operation documents, which its problems are laid over."""
         found = sorted(int(s) for s in operation.responses if s.isdigit() and s.startswith("2"))
         bodiless = [s for s in found if not operation.responses[str(s)].media_types]
         self.status = (bodiless or found)[0] if operation.batch and found else min(found or [200])
