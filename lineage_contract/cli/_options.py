@@ -41,3 +41,17 @@ def add_spec(parser: argparse.ArgumentParser, *, purpose: str) -> None:
         help=f"OpenAPI 3.0 document (JSON or YAML) to {purpose}, or a profile: "
         f"{' or '.join(PROFILES)} (default: {PROFILES[0]})",
     )
+
+
+def add_max_event_bytes(parser: argparse.ArgumentParser) -> None:
+    """``--max-event-bytes N``: the largest event a reading subcommand takes."""
+    from ..validation._validator import DEFAULT_MAX_BODY
+
+    parser.add_argument(
+        "--max-event-bytes",
+        type=whole_number(1),
+        default=DEFAULT_MAX_BODY,
+        metavar="N",
+        help="largest event read: a JSON Lines line, a JSON value, a whole YAML file "
+        f"(default: {DEFAULT_MAX_BODY:,}, the mock's body limit)",
+    )

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..validation import Report, Validator
 from ._errors import PROG, fail, one_line
-from ._options import add_spec, whole_number
+from ._options import add_max_event_bytes, add_spec
 
 if TYPE_CHECKING:
     from ..contract import Contract
@@ -41,15 +41,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "-o", "--output", required=True, metavar="FILE", help="the HTML file to write"
     )
     add_spec(parser, purpose="judge against")
-    from ..validation._validator import DEFAULT_MAX_BODY
-
-    parser.add_argument(
-        "--max-event-bytes",
-        type=whole_number(1),
-        default=DEFAULT_MAX_BODY,
-        metavar="N",
-        help=f"largest event read (default: {DEFAULT_MAX_BODY:,})",
-    )
+    add_max_event_bytes(parser)
     parser.set_defaults(run=run)
 
 

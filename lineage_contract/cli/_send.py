@@ -24,7 +24,7 @@ from queue import Full, Queue
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ._errors import PROG, fail, one_line
-from ._options import add_spec, whole_number
+from ._options import add_max_event_bytes, add_spec, whole_number
 
 if TYPE_CHECKING:
     from ..contract import Contract
@@ -55,7 +55,6 @@ _DESCRIPTION = (
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from ..validation._validator import DEFAULT_MAX_BODY
 
     parser.description = _DESCRIPTION
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -113,13 +112,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-f", "--format", choices=FORMATS, default="text", help="output format (default: text)"
     )
-    parser.add_argument(
-        "--max-event-bytes",
-        type=whole_number(1),
-        default=DEFAULT_MAX_BODY,
-        metavar="N",
-        help=f"largest event read (default: {DEFAULT_MAX_BODY:,}, the mock's body limit)",
-    )
+    add_max_event_bytes(parser)
     parser.add_argument(
         "--no-progress", action="store_true", help="no progress line, even on a terminal"
     )

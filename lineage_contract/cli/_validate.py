@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING, NamedTuple, TextIO
 from ..errors import ContractError
 from ..files import Outcome, Placed
 from ..validation import Violation
-from ..validation._validator import DEFAULT_MAX_BODY as MAX_EVENT_BYTES
 from ._conformance import add_arguments as add_conformance_arguments
 from ._conformance import settings as conformance_settings
 from ._errors import PROG, fail, one_line
-from ._options import add_operation, add_spec, whole_number
+from ._options import add_max_event_bytes, add_operation, add_spec, whole_number
 
 if TYPE_CHECKING:
     from ..contract import Contract
@@ -85,14 +84,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="worker processes for big JSON Lines files (default: one per CPU)",
     )
-    parser.add_argument(
-        "--max-event-bytes",
-        type=whole_number(1),
-        default=MAX_EVENT_BYTES,
-        metavar="N",
-        help="largest event read: a JSON Lines line, a JSON value, a whole YAML file "
-        f"(default: {MAX_EVENT_BYTES:,}, the mock's body limit)",
-    )
+    add_max_event_bytes(parser)
     parser.add_argument(
         "--no-progress", action="store_true", help="no progress line, even on a terminal"
     )
