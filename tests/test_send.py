@@ -648,3 +648,21 @@ def test_reading_ahead_keeps_the_order_and_raises_in_place() -> None:
     assert next(ahead) == 0
     ahead.close()  # as when sending stops: the reader stops and closes its files
     assert closed.wait(5)
+
+
+def test_the_progress_line_counts_what_was_sent_and_clears() -> None:
+    import io
+
+    from lineage_contract.cli._send import _Progress, _Summary
+
+    out = io.StringIO()
+    progress = _Progress(out, total=1_000)
+    progress.start()
+    progress(250)
+    assert out.getvalue() == ""  # drawn when something is sent, not when bytes are read
+    summary = _Summary(url="http://127.0.0.1:1/lineage", dry_run=False, sent=42)
+    progress.tick(summary)
+    drawn = out.getvalue()
+    assert drawn.startswith("\r\x1b[K42 sent (25% read)") and "0 rejected" in drawn
+    progress.close()
+    assert out.getvalue().endswith("\r\x1b[K")

@@ -415,18 +415,27 @@ class ProgressLine:
         self.drawn = 0.0
         self.shown = False
 
-    def start(self, name: str, size: int | None) -> None:
+    def start(self, name: str = "", size: int | None = None) -> None:
         self.base += self.done
         self.done = 0
         self.name = name
 
     def __call__(self, done: int) -> None:
         self.done = done
+        self.redraw()
+
+    def redraw(self) -> None:
         now = time.monotonic()
         if now - self.drawn < 0.1:
             return
         self.drawn = now
-        read = self.base + done
+        self.stream.write("\r\x1b[K" + self.text(now))
+        self.stream.flush()
+        self.shown = True
+
+    def text(self, now: float) -> str:
+        """What the line says: MB read (of how many), MB a second, the current file."""
+        read = self.base + self.done
         elapsed = max(now - self.started, 1e-6)
         parts = [f"{read / 1e6:,.1f}"]
         if self.total:
@@ -435,9 +444,7 @@ class ProgressLine:
             parts[0] += " MB"
         parts.append(f"{read / 1e6 / elapsed:,.0f} MB/s")
         parts.append(printable(self.name)[-40:])
-        self.stream.write("\r\x1b[K" + "  ".join(parts))
-        self.stream.flush()
-        self.shown = True
+        return "  ".join(parts)
 
     def close(self) -> None:
         if self.shown:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ._errors import PROG, fail, one_line
 from ._options import add_max_event_bytes, add_spec, whole_number
+from ._reporters import ProgressLine
 
 if TYPE_CHECKING:
     from ..contract import Contract
@@ -662,38 +663,23 @@ def _write(out: TextIO, summary: _Summary, fmt: str) -> None:
         out.write(f"stopped: {one_line(summary.stopped)}; the events after it were not sent\n")
 
 
-class _Progress:
-    """A line on a terminal: events read and sent, the share of the input read, events a second."""
+class _Progress(ProgressLine):
+    """A line on a terminal: events sent, the share of the input read, events a second."""
 
-    def __init__(self, stream: TextIO, total: int | None) -> None:
-        self.stream = stream
-        self.total = total
-        self.base = self.done = 0
-        self.drawn = 0.0
-        self.shown = False
-
-    def start(self) -> None:
-        self.base += self.done
-        self.done = 0
+    summary: _Summary | None = None
 
     def __call__(self, done: int) -> None:
-        self.done = done
+        self.done = done  # drawn by tick, with what was sent
 
     def tick(self, summary: _Summary) -> None:
-        now = time.monotonic()
-        if now - self.drawn < 0.1:
-            return
-        self.drawn = now
+        self.summary = summary
+        self.redraw()
+
+    def text(self, now: float) -> str:
+        summary = self.summary
+        assert summary is not None
         line = f"{summary.sent:,} sent"
         if self.total:
             line += f" ({min(100, 100 * (self.base + self.done) // self.total)}% read)"
         rate = summary.sent / max(now - summary.started, 1e-6)
-        line += f"  {rate:,.0f} events/s  {len(summary.rejected):,} rejected"
-        self.stream.write("\r\x1b[K" + line)
-        self.stream.flush()
-        self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
+        return line + f"  {rate:,.0f} events/s  {len(summary.rejected):,} rejected"
