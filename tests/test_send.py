@@ -9,6 +9,7 @@ import os
 import socket
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -666,3 +667,25 @@ def test_the_progress_line_counts_what_was_sent_and_clears() -> None:
     assert drawn.startswith("\r\x1b[K42 sent (25% read)") and "0 rejected" in drawn
     progress.close()
     assert out.getvalue().endswith("\r\x1b[K")
+
+
+def test_a_journal_replays_the_elements_a_batch_accepted_and_not_the_rejected_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sent = events(3)
+    sent[1]["eventType"] = "DONE"
+    journal = tmp_path / "journal.db"
+    with MockServer(contract=Contract.load(OPENLINEAGE), journal=journal) as first:
+        request = urllib.request.Request(
+            first.url + "/lineage/batch",
+            data=json.dumps(sent).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert json.loads(answer.read())["status"] == "partial_success"
+    with MockServer(contract=Contract.load(OPENLINEAGE)) as second:
+        code = send(journal, "--url", second.url + "/lineage", "--spec", OPENLINEAGE)
+        replayed = [r.event for r in second.records()]
+    capsys.readouterr()
+    assert code == 0
+    assert replayed == [sent[0], sent[2]]

@@ -299,22 +299,18 @@ def _items(
 
 
 def _journal_items(path: str) -> Iterator[_Item]:
-    """The requests a mock accepted, in arrival order, each body as it was received."""
+    """The events a mock accepted, in arrival order, each body as it was received (a batch's
+    elements one by one: an element the batch's answer rejected was not accepted)."""
     from ..mock import SqliteJournal
 
     journal = SqliteJournal(path)
     try:
-        records = journal.records()
+        records = journal.records(valid=True)
     finally:
         journal.close()
     for record in records:
-        if record.method == "POST" and record.status is not None and 200 <= record.status < 300:
-            errors = tuple(
-                f"{v.pointer or '/'}: {v.message}"
-                for v in record.violations
-                if v.level.value == "error"
-            )
-            yield _Item(f"{path}#{record.id}", record.body if record.parsed else None, errors)
+        if record.method == "POST" and record.accepted:
+            yield _Item(f"{path}#{record.id}", record.body if record.parsed else None, ())
 
 
 def _ahead(items: Iterator[_Item], size: int) -> Iterator[_Item]:
