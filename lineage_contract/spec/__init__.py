@@ -7,6 +7,15 @@ its ``_schemaURL`` names, and the event against its core schema, each finding a
 warning of kind ``spec``.
 """
 
+from ..contract._published import (
+    OFFLINE_ENV,
+    PUBLISHED,
+    SCHEMAS_ENV,
+    Catalog,
+    default_cache_dir,
+    mirror_from_env,
+    offline_from_env,
+)
 from ._conformance import (
     BAD_URL,
     UNAVAILABLE,
@@ -16,17 +25,7 @@ from ._conformance import (
     Unchecked,
 )
 from ._resolve import Resolved, Unresolved, resolve, standard_facets
-from ._store import (
-    OFFLINE_ENV,
-    PUBLISHED,
-    SCHEMAS_ENV,
-    Catalog,
-    SchemaStore,
-    SchemaUnavailable,
-    default_cache_dir,
-    mirror_from_env,
-    offline_from_env,
-)
+from ._store import SchemaStore, SchemaUnavailable
 
 __all__ = [
     "BAD_URL",

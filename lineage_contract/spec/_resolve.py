@@ -47,15 +47,8 @@ from urllib.parse import quote, unquote, urldefrag, urljoin, urlsplit
 import jsonschema
 from referencing.exceptions import Unresolvable
 
-from ._store import (
-    PUBLISHED,
-    Catalog,
-    SchemaStore,
-    SchemaUnavailable,
-    core_url,
-    facet_url,
-    published_path,
-)
+from ..contract._published import PUBLISHED, Catalog, published_path
+from ._store import SchemaStore, SchemaUnavailable, core_url, facet_url
 
 _GITHUB: Final = re.compile(
     r"https?://(?:www\.)?github\.com/OpenLineage/OpenLineage/(?:blob|tree|raw)/(?P<ref>[^/]+)/spec/(?P<path>[^?]+)"

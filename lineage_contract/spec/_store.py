@@ -14,12 +14,14 @@ one thread at a time, every caller waits for that one answer at most
 ``timeout`` seconds, and a failure is remembered for ``retry_after`` seconds so
 that a server's request threads do not ask again on every event. A schema
 that cannot be had raises :class:`SchemaUnavailable`, naming the URL and why.
+Which file of a mirror or the cache holds a URL is decided by
+:class:`~lineage_contract.contract._published.Copies`, which a contract's
+``$ref`` to a published schema reads through too.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 import threading
 import time
@@ -27,7 +29,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -35,37 +36,20 @@ import orjson
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from ..contract._published import (
+    PUBLISHED,
+    RELATIVE_FACET_PATH,
+    Catalog,
+    Copies,
+    default_cache_dir,
+    mirror_from_env,
+    published_path,
+)
 from ..errors import LineageContractError
-
-PUBLISHED: Final = "https://openlineage.io/spec/"
-"""Where OpenLineage publishes its schemas: every ``$id`` starts so."""
-SCHEMAS_ENV: Final = "LINEAGE_CONTRACT_SCHEMAS"
-"""The environment variable naming a mirror directory."""
-OFFLINE_ENV: Final = "LINEAGE_CONTRACT_OFFLINE"
-"""The environment variable that, set to 1, forbids fetching schemas."""
-
-
-def offline_from_env(environ: Mapping[str, str] = os.environ) -> bool:
-    return environ.get(OFFLINE_ENV, "").strip().lower() in ("1", "true", "yes")
-
 
 DEFAULT_TIMEOUT: Final = 5.0
 DEFAULT_MAX_BYTES: Final = 4 * 1024 * 1024
 DEFAULT_RETRY_AFTER: Final = 300.0
-
-_VERSION = re.compile(r"[0-9]+-[0-9]+-[0-9]+")
-_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-# The published paths: the core schema of a version, a facet schema of a version.
-_CORE_PATH = re.compile(r"(?P<version>[0-9]+-[0-9]+-[0-9]+)/OpenLineage\.json")
-_FACET_PATH = re.compile(
-    r"facets/(?P<version>[0-9]+-[0-9]+-[0-9]+)/(?P<name>[A-Za-z][A-Za-z0-9_]*)\.json"
-)
-# The core schemas 1-0-4 to 2-0-1 name their facets relatively (``facets/X.json``),
-# a path openlineage.io never published: it meant the facet's file in the
-# repository at the time, taken here as the newest published version of it.
-_RELATIVE_FACET_PATH = re.compile(
-    r"[0-9]+-[0-9]+-[0-9]+/facets/(?P<name>[A-Za-z][A-Za-z0-9_]*)\.json"
-)
 
 
 class SchemaUnavailable(LineageContractError):
@@ -77,79 +61,12 @@ class SchemaUnavailable(LineageContractError):
         super().__init__(f"{url}: {reason}")
 
 
-def version_key(version: str) -> tuple[int, ...]:
-    """``"1-10-0"`` as ``(1, 10, 0)``, so that versions sort as numbers."""
-    return tuple(int(part) for part in version.split("-"))
-
-
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/lineage-contract/schemas`` (``~/.cache`` when unset)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "lineage-contract" / "schemas"
-
-
-def mirror_from_env(environ: Mapping[str, str] = os.environ) -> Path | None:
-    """The mirror :data:`SCHEMAS_ENV` names, if it is set and not empty."""
-    value = environ.get(SCHEMAS_ENV, "").strip()
-    return Path(value) if value else None
-
-
-def published_path(url: str) -> str | None:
-    """The path under :data:`PUBLISHED` of a published schema's URL (no fragment), else None."""
-    if not url.startswith(PUBLISHED):
-        return None
-    rest = url[len(PUBLISHED) :]
-    if (
-        _CORE_PATH.fullmatch(rest)
-        or _FACET_PATH.fullmatch(rest)
-        or _RELATIVE_FACET_PATH.fullmatch(rest)
-    ):
-        return rest
-    return None
-
-
 def core_url(version: str) -> str:
     return f"{PUBLISHED}{version}/OpenLineage.json"
 
 
 def facet_url(version: str, name: str) -> str:
     return f"{PUBLISHED}facets/{version}/{name}.json"
-
-
-@dataclass(frozen=True, slots=True)
-class Catalog:
-    """The published versions a mirror holds: of the core schema, and of each facet schema.
-
-    Versions are sorted oldest first. Without a mirror the catalog is empty: the
-    web site has no listing to read it from.
-    """
-
-    core: tuple[str, ...] = ()
-    facets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-    @classmethod
-    def of_mirror(cls, root: Path) -> Catalog:
-        core = [
-            p.parent.name
-            for p in root.glob("*/OpenLineage.json")
-            if _VERSION.fullmatch(p.parent.name)
-        ]
-        facets: dict[str, list[str]] = {}
-        for path in root.glob("facets/*/*.json"):
-            if _VERSION.fullmatch(path.parent.name) and _NAME.fullmatch(path.stem):
-                facets.setdefault(path.stem, []).append(path.parent.name)
-        return cls(
-            tuple(sorted(core, key=version_key)),
-            {name: tuple(sorted(v, key=version_key)) for name, v in sorted(facets.items())},
-        )
-
-    @property
-    def newest_core(self) -> str | None:
-        return self.core[-1] if self.core else None
-
-    def newest_facet(self, name: str) -> str | None:
-        versions = self.facets.get(name)
-        return versions[-1] if versions else None
 
 
 class SchemaStore:
@@ -190,7 +107,7 @@ class SchemaStore:
         self._documents: dict[str, Any] = {}
         self._failures: dict[str, tuple[float, str]] = {}
         self._pending: dict[str, Future[Any]] = {}
-        self._catalog: Catalog | None = None
+        self._copies = Copies(self.mirror, self.cache_dir)
         self.fetches = 0
         """Network requests made so far (each URL at most once at a time)."""
         registry: Registry[Any] = Registry(retrieve=self._retrieve)  # type: ignore[call-arg]
@@ -211,9 +128,7 @@ class SchemaStore:
     # -- what is published -------------------------------------------------
 
     def catalog(self) -> Catalog:
-        if self._catalog is None:
-            self._catalog = Catalog.of_mirror(self.mirror) if self.mirror is not None else Catalog()
-        return self._catalog
+        return self._copies.catalog
 
     # -- documents ---------------------------------------------------------
 
@@ -270,21 +185,13 @@ class SchemaStore:
 
     def _source(self, url: str) -> Path | str:
         """The file to read ``url`` from, or the URL to fetch it from."""
-        path = published_path(url)
+        path = self._copies.path(url)
         if path is not None:
-            relative = _RELATIVE_FACET_PATH.fullmatch(path)
-            if relative is not None:
-                newest = self.catalog().newest_facet(relative["name"])
-                if newest is not None:
-                    path = f"facets/{newest}/{relative['name']}.json"
-            if self.mirror is not None:
-                file = self.mirror / path
-                if not file.is_file():
-                    raise SchemaUnavailable(url, f"not in the mirror {self.mirror}")
+            file = self._copies.file(path)
+            if file is not None:
                 return file
-            cached = self.cache_dir / path if self.cache_dir is not None else None
-            if cached is not None and cached.is_file():
-                return cached
+            if self.mirror is not None:
+                raise SchemaUnavailable(url, f"not in the mirror {self.mirror}")
             if self.offline:
                 raise SchemaUnavailable(url, "offline, and not in the cache")
             return self.base_url + path
@@ -313,7 +220,7 @@ class SchemaStore:
         if (
             path is not None
             and self.cache_dir is not None
-            and not _RELATIVE_FACET_PATH.fullmatch(path)
+            and not RELATIVE_FACET_PATH.fullmatch(path)
         ):
             _write(self.cache_dir / path, data)
         self._settle(url, future, document=document)
