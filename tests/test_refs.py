@@ -301,3 +301,251 @@ def test_a_ref_inside_an_example_is_data(loopback: tuple[str, list[str]]) -> Non
     document["components"]["schemas"]["Job"]["example"] = {"$ref": url + "/x.json"}
     Contract.from_document(document)
     assert requests == []
+
+
+# -- a ref to a schema OpenLineage publishes: read from the mirror or the cache, never fetched
+
+MIRROR = ROOT.parent / "shared" / "corpus" / "openlineage-spec" / "versions"
+EVENTS = ROOT.parent / "shared" / "corpus" / "openlineage-events"
+CORE = "https://openlineage.io/spec/2-0-2/OpenLineage.json"
+RUN_EVENT = CORE + "#/$defs/RunEvent"
+AT_REQUEST = "/paths/~1lineage/post/requestBody/content/application~1json/schema"
+
+
+def _published(tmp_path: Path, ref: str = RUN_EVENT) -> Path:
+    """A document (in ``tmp_path``, nothing beside it) whose request schema is ``ref``."""
+    path = tmp_path / "published.json"
+    media = {"application/json": {"schema": {"$ref": ref}}}
+    operation = {"requestBody": {"content": media}, "responses": {"200": {"description": "OK"}}}
+    document = {
+        "openapi": "3.0.2",
+        "info": {"title": "t", "version": "1"},
+        "paths": {"/lineage": {"post": operation}},
+    }
+    path.write_text(json.dumps(document))
+    return path
+
+
+@pytest.fixture
+def connects(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every connection a test tries (refused): loading must try none."""
+    import socket
+
+    tried: list[Any] = []
+
+    def refuse(self: socket.socket, address: Any) -> None:
+        tried.append(address)
+        raise OSError("the network is not for loading")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    return tried
+
+
+@pytest.fixture
+def mirror(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """The corpus mirror, set (as conftest sets it for the run, but said here); an empty cache."""
+    monkeypatch.setenv("LINEAGE_CONTRACT_SCHEMAS", str(MIRROR))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return MIRROR
+
+
+@pytest.fixture
+def no_mirror(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No mirror, and an empty cache: the directory a schema would be cached in."""
+    monkeypatch.delenv("LINEAGE_CONTRACT_SCHEMAS", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "lineage-contract" / "schemas"
+
+
+def _found(report: Any) -> set[tuple[str, str, str]]:
+    return {(v.pointer, v.keyword, v.schema_pointer) for v in report.violations}
+
+
+BASE_EVENT = CORE + "#/$defs/BaseEvent"
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        ("MarquezProject-marquez__api-src-test-resources-open_lineage-event_full.json", set()),
+        (
+            "MarquezProject-marquez__api-src-test-resources-open_lineage-event_required_only.json",
+            set(),
+        ),
+        (
+            "MarquezProject-marquez__api-src-test-resources-apples-1_pick_apples.json",
+            {("/schemaURL", "required", BASE_EVENT + "/required")},
+        ),
+        (
+            "OpenLineage-compatibility-tests__consumer-scenarios-simple_run_event-events-"
+            "simple_run_event.json",
+            {
+                ("/producer", "format", BASE_EVENT + "/properties/producer/format"),
+                ("/run/runId", "format", CORE + "#/$defs/Run/properties/runId/format"),
+            },
+        ),
+        (
+            "OpenLineage-OpenLineage__tests-openlineage-serde_example.json",
+            {
+                ("/eventTime", "format", BASE_EVENT + "/properties/eventTime/format"),
+                ("/producer", "format", BASE_EVENT + "/properties/producer/format"),
+                (
+                    "/run/facets/nominalTime/_producer",
+                    "format",
+                    CORE + "#/$defs/BaseFacet/properties/_producer/format",
+                ),
+                ("/run/runId", "format", CORE + "#/$defs/Run/properties/runId/format"),
+                ("/schemaURL", "required", BASE_EVENT + "/required"),
+            },
+        ),
+    ],
+)
+def test_a_ref_to_a_published_schema_judges_as_the_openlineage_document_does(
+    tmp_path: Path,
+    mirror: Path,
+    connects: list[Any],
+    event: str,
+    expected: set[tuple[str, str, str]],
+) -> None:
+    from lineage_contract.validation import Validator
+
+    body = (EVENTS / event).read_bytes()
+    report = Validator(Contract.load(_published(tmp_path))).check(body)
+    beside = Validator(Contract.load(CORPUS_SPEC)).check(body)
+    assert _found(report) == expected
+    assert report.valid is beside.valid is (not expected)
+    # The same rules, named by the URL where OpenLineage.yml names the file beside it.
+    assert {
+        (p, k, s.replace("OpenLineage.json#", CORE + "#", 1)) for p, k, s in _found(beside)
+    } == expected
+    assert connects == []
+
+
+def test_a_published_schema_is_embedded_under_its_url(tmp_path: Path, mirror: Path) -> None:
+    schema = Contract.load(_published(tmp_path)).request_schema
+    assert (
+        schema["$ref"]
+        == "#/$defs/https:~1~1openlineage.io~1spec~12-0-2~1OpenLineage.json/$defs/RunEvent"
+    )
+    assert set(schema["$defs"]) == {CORE}
+    assert "RunEvent" in schema["$defs"][CORE]["$defs"]
+
+
+@pytest.mark.parametrize(
+    ("ref", "embedded"),
+    [
+        # A facet's schema names the core schema by URL: that is followed too.
+        (
+            "https://openlineage.io/spec/facets/1-0-1/ParentRunFacet.json#/$defs/ParentRunFacet",
+            {"https://openlineage.io/spec/facets/1-0-1/ParentRunFacet.json", CORE},
+        ),
+        # The core schemas 1-0-4 to 2-0-1 name their facets relatively.
+        (
+            "https://openlineage.io/spec/2-0-1/OpenLineage.json#/$defs/RunEvent",
+            {
+                "https://openlineage.io/spec/2-0-1/OpenLineage.json",
+                "https://openlineage.io/spec/2-0-1/facets/ParentRunFacet.json",
+            },
+        ),
+    ],
+)
+def test_refs_inside_a_published_schema_are_followed_the_same_way(
+    tmp_path: Path, mirror: Path, connects: list[Any], ref: str, embedded: set[str]
+) -> None:
+    schema = Contract.load(_published(tmp_path, ref)).request_schema
+    assert embedded <= set(schema["$defs"])
+    assert connects == []
+
+
+def test_the_cache_serves_a_published_schema_without_a_mirror(
+    tmp_path: Path, no_mirror: Path
+) -> None:
+    (no_mirror / "2-0-2").mkdir(parents=True)
+    (no_mirror / "2-0-2" / "OpenLineage.json").write_bytes(
+        (MIRROR / "2-0-2/OpenLineage.json").read_bytes()
+    )
+    assert CORE in Contract.load(_published(tmp_path)).request_schema["$defs"]
+
+
+def test_a_document_in_memory_reaches_published_schemas_too(mirror: Path) -> None:
+    contract = Contract.from_document(_with_ref(RUN_EVENT))
+    assert CORE in contract.request_schema["$defs"]
+
+
+@pytest.mark.parametrize(
+    ("ref", "environ", "says"),
+    [
+        (
+            RUN_EVENT,
+            {},
+            [
+                "LINEAGE_CONTRACT_SCHEMAS is not set and the cache {cache} has no "
+                "2-0-2/OpenLineage.json, and the kit does not fetch at load",
+                "set LINEAGE_CONTRACT_SCHEMAS to a directory laid out like "
+                "https://openlineage.io/spec/",
+                "or put the schema at {cache}/2-0-2/OpenLineage.json",
+            ],
+        ),
+        (
+            RUN_EVENT,
+            {"LINEAGE_CONTRACT_SCHEMAS": "{tmp}"},
+            ["the mirror {tmp} (LINEAGE_CONTRACT_SCHEMAS) has no 2-0-2/OpenLineage.json"],
+        ),
+        (
+            RUN_EVENT,
+            {"LINEAGE_CONTRACT_SCHEMAS": "{tmp}/missing"},
+            ["(LINEAGE_CONTRACT_SCHEMAS, which is not a directory) has no"],
+        ),
+        (
+            "https://openlineage.io/spec/9-9-9/OpenLineage.json#/$defs/RunEvent",
+            {"LINEAGE_CONTRACT_SCHEMAS": str(MIRROR)},
+            [f"the mirror {MIRROR} (LINEAGE_CONTRACT_SCHEMAS) has no 9-9-9/OpenLineage.json"],
+        ),
+        (
+            "https://openlineage.io/spec/2-0-2/Other.json#/$defs/RunEvent",
+            {"LINEAGE_CONTRACT_SCHEMAS": str(MIRROR)},
+            ["it is not a path OpenLineage publishes schemas at"],
+        ),
+        (
+            "https://example.com/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+            {"LINEAGE_CONTRACT_SCHEMAS": str(MIRROR)},
+            ["it names a URL, and the kit does not fetch"],
+        ),
+    ],
+)
+def test_a_published_schema_no_copy_holds_is_refused_saying_how_to_get_it(
+    tmp_path: Path,
+    no_mirror: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    connects: list[Any],
+    ref: str,
+    environ: dict[str, str],
+    says: list[str],
+) -> None:
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value.format(tmp=tmp_path))
+    with pytest.raises(RefError) as info:
+        Contract.load(_published(tmp_path, ref))
+    message = str(info.value)
+    match = SHAPE.match(message)
+    assert match, message
+    assert (match["ref"], match["at"]) == (ref, AT_REQUEST)
+    for part in says:
+        assert part.format(cache=no_mirror, tmp=tmp_path) in message
+    assert connects == []
+
+
+def test_the_load_cache_keeps_apart_what_each_mirror_gives(
+    tmp_path: Path, no_mirror: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _published(tmp_path)
+    monkeypatch.setenv("LINEAGE_CONTRACT_SCHEMAS", str(MIRROR))
+    loaded = Contract.load(path)
+    monkeypatch.delenv("LINEAGE_CONTRACT_SCHEMAS")
+    with pytest.raises(RefError, match="is not set and the cache"):
+        Contract.load(path)
+    monkeypatch.setenv("LINEAGE_CONTRACT_SCHEMAS", str(tmp_path))
+    with pytest.raises(RefError, match=f"the mirror {re.escape(str(tmp_path))} "):
+        Contract.load(path)
+    monkeypatch.setenv("LINEAGE_CONTRACT_SCHEMAS", str(MIRROR))
+    assert Contract.load(path) is loaded

@@ -18,11 +18,12 @@ change verdicts, and what this module does with each:
 A ``$ref`` to a file beside the document is embedded: what it names is put under
 ``$defs/file:NAME`` at the pointer it has in that file (so
 ``OpenLineage.json#/$defs/RunEvent`` becomes ``#/$defs/file:OpenLineage.json/$defs/RunEvent``),
-and so is everything that reaches in turn. A file whose ``$schema`` is JSON Schema
-2020-12 is that dialect already: only its refs are rewritten (relative to the file),
-its patterns read as ECMA-262 and its integer formats bounded as below; a file
-without ``$schema`` holds OAS 3.0 schema objects, translated like the document's;
-any other dialect is refused.
+and so is everything that reaches in turn. A ``$ref`` to a schema OpenLineage
+publishes is embedded alike, its URL the key (``$defs/https:~1~1openlineage.io~1...``).
+A file whose ``$schema`` is JSON Schema 2020-12 is that dialect already: only its refs
+are rewritten (relative to the file), its patterns read as ECMA-262 and its integer
+formats bounded as below; a file without ``$schema`` holds OAS 3.0 schema objects,
+translated like the document's; any other dialect is refused.
 
 Two targets share the translation. ``reference`` keeps ``format`` as written
 (checked by our own checkers) and rewrites each ``pattern`` from ECMA-262, the
@@ -42,14 +43,15 @@ from urllib.parse import quote, unquote, urldefrag, urljoin
 from ..errors import ContractError
 from ._formats import INTEGER_RANGES
 from ._pointers import pointer, unpointer
-from ._refs import Refs
+from ._refs import Refs, is_url
 
 COMPONENTS_PREFIX = "#/components/schemas/"
 DEFS_PREFIX = "#/$defs/"
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 FILE_PREFIX = "file:"
 """Of a ``$defs`` key holding what a file beside the document contributes (a component
-name cannot hold a colon, so the two never meet)."""
+name cannot hold a colon, so the two never meet; a published schema's key is its URL,
+which starts ``https:``)."""
 
 # JSON Schema 2020-12 keywords whose value is a schema, a list or a map of them.
 _ONE = frozenset(
@@ -133,7 +135,7 @@ class _Translator:
             return ref
         self.wanted.setdefault(target, None)
         fragment = unquote(urldefrag(target).fragment)
-        return "#" + quote(pointer(["$defs", FILE_PREFIX + name]) + fragment, safe="/:$~")
+        return "#" + quote(pointer(["$defs", _key(name)]) + fragment, safe="/:$~")
 
     def embed(self, defs: dict[str, Any]) -> None:
         """Put every place a translated ref names in a file beside the document under
@@ -154,7 +156,7 @@ class _Translator:
                     translated = self.schema_node(node, base, name, parts)
                 else:
                     translated = self.node(node, base)
-                _place(defs.setdefault(FILE_PREFIX + name, {}), parts, translated)
+                _place(defs.setdefault(_key(name), {}), parts, translated)
 
     def schema_node(self, schema: Any, base: str, name: str, at: list[str | int]) -> Any:
         """A JSON Schema 2020-12 node of the file ``name`` (at ``base``), found at ``at``."""
@@ -254,6 +256,12 @@ class _Translator:
             out["type"] = [kind, "null"]
         elif isinstance(kind, list) and "null" not in kind:
             out["type"] = [*kind, "null"]
+
+
+def _key(name: str) -> str:
+    """The ``$defs`` key of what the file ``name`` (as :meth:`Refs.base_of` gives it)
+    contributes."""
+    return name if is_url(name) else FILE_PREFIX + name
 
 
 def dialect_of(whole: Any, name: str, source: str) -> bool:
@@ -370,10 +378,13 @@ def _follow_ref(refs: Refs, node: Mapping[str, Any]) -> tuple[list[str | int], A
 
 def document_pointer(location: list[str | int], root_pointer: str) -> str:
     """Map a location in the translated schema back into the OpenAPI document
-    (``NAME#/pointer`` for a place in a file beside it)."""
+    (``NAME#/pointer`` for a place in a file beside it, ``URL#/pointer`` in a published
+    schema)."""
     if location[:1] == ["$defs"] and len(location) >= 2:
         key = str(location[1])
         if key.startswith(FILE_PREFIX):
             return key[len(FILE_PREFIX) :] + "#" + pointer(location[2:])
+        if is_url(key):
+            return key + "#" + pointer(location[2:])
         return "/components/schemas" + pointer(location[1:])
     return root_pointer + pointer(location)

@@ -21,6 +21,7 @@ from ._dialect import Direction, Target, dialect_of, translate_schema
 from ._formats import CHECKERS
 from ._pointers import pointer
 from ._profiles import document_path
+from ._published import Copies
 from ._reading import read_document
 from ._refs import Refs
 
@@ -56,7 +57,9 @@ class Contract:
     ``"METHOD /path"``; by default the one operation with a JSON request body,
     or, of several, the one whose body is not an array (the single-event one).
     :attr:`operations` reaches the others. ``file`` is the file the document was
-    read from, if any (``$ref``s resolve against it, and may reach the files beside it).
+    read from, if any (``$ref``s resolve against it, and may reach the files beside it);
+    a ``$ref`` may also name a schema OpenLineage publishes, read from the copy the mirror
+    ``LINEAGE_CONTRACT_SCHEMAS`` names or the user's cache keeps, never fetched.
     """
 
     def __init__(
@@ -67,7 +70,7 @@ class Contract:
         operation: str | None = None,
         file: Path | None = None,
     ) -> None:
-        parsed = _Parsed(document, source, file)
+        parsed = _Parsed(document, source, file, Copies.from_env())
         self._setup(parsed, parsed.pick(operation))
 
     def _setup(self, parsed: _Parsed, found: _Operation) -> None:
@@ -153,14 +156,17 @@ class Contract:
     ) -> Contract:
         """Load a JSON or YAML document, or a profile by name (default: ``oleander``).
 
-        Cached per file state, then per operation.
+        Cached per file state and copies of the published schemas (the mirror
+        ``LINEAGE_CONTRACT_SCHEMAS`` names, the cache), then per operation.
         """
         path = document_path(source)
         try:
             stat = path.stat()
         except OSError as exc:
             raise ContractError(f"cannot read contract {path}: {exc.strerror or exc}") from exc
-        parsed = _load_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        parsed = _load_cached(
+            str(path.resolve()), stat.st_mtime_ns, stat.st_size, Copies.from_env()
+        )
         return parsed.contract_for(parsed.pick(operation))
 
     @classmethod
@@ -245,10 +251,12 @@ class _Operation:
 class _Parsed:
     """A document checked once, and the contracts of its operations."""
 
-    def __init__(self, document: Mapping[str, Any], source: str, file: Path | None) -> None:
+    def __init__(
+        self, document: Mapping[str, Any], source: str, file: Path | None, copies: Copies
+    ) -> None:
         self.document = document
         self.source = source
-        self.refs = Refs(document, source=source, file=file)
+        self.refs = Refs(document, source=source, file=file, copies=copies)
         _check_document(document, source, self.refs)
         self.components: Mapping[str, Any] = document.get("components", {}).get("schemas", {})
         for uri, contents in self.refs.files().items():
@@ -290,8 +298,8 @@ class _Parsed:
 
 
 @functools.lru_cache(maxsize=32)
-def _load_cached(path: str, _mtime: int, _size: int) -> _Parsed:
-    return _Parsed(read_document(path), path, Path(path))
+def _load_cached(path: str, _mtime: int, _size: int, copies: Copies) -> _Parsed:
+    return _Parsed(read_document(path), path, Path(path), copies)
 
 
 def _check_document(document: Mapping[str, Any], source: str, refs: Refs) -> None:

@@ -8,10 +8,11 @@ The reason never quotes a file's contents.
 Where a ref may lead is decided in one place, the registry's ``retrieve``:
 inside the document; for a document read from a file, a ``.json``, ``.yaml``
 or ``.yml`` file in its directory (or below it), read offline with the same
-bounds as the document; never another ``file:`` URL, never the network.
-:meth:`Refs.check` follows every ref at load, those of the files beside the
-document too, so that a ref leading anywhere else is refused before any
-payload is judged.
+bounds as the document; a schema OpenLineage publishes (under
+``https://openlineage.io/spec/``), read from the copy a mirror or the user's
+cache keeps (:class:`Copies`); never another ``file:`` URL, never the network.
+:meth:`Refs.check` follows every ref at load, those of the files reached too,
+so that a ref leading anywhere else is refused before any payload is judged.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from referencing.exceptions import NoSuchAnchor, PointerToNowhere, Unresolvable
 
 from ..errors import ContractError, RefError
 from ._pointers import pointer
+from ._published import PUBLISHED, SCHEMAS_ENV, Copies
 from ._reading import read_document
 
 # OpenAPI 3.0 has no $id and no anchors: a document is plain data to point into.
@@ -66,12 +68,21 @@ class Refs:
     """The nodes of one document, found by pointer or by ``$ref``.
 
     ``file`` is where the document was read from, if it was: refs to files beside
-    it resolve against it.
+    it resolve against it. ``copies`` keeps OpenLineage's published schemas, if
+    refs may name them.
     """
 
-    def __init__(self, document: Any, *, source: str = "<memory>", file: Path | None = None):
+    def __init__(
+        self,
+        document: Any,
+        *,
+        source: str = "<memory>",
+        file: Path | None = None,
+        copies: Copies | None = None,
+    ):
         self.document = document
         self.source = source
+        self._copies = copies
         self.base = file.resolve().as_uri() if file is not None else ""
         self._directory = file.resolve().parent if file is not None else None
         self._files: dict[str, Resource[Any]] = {}
@@ -132,13 +143,17 @@ class Refs:
                     self.follow({"$ref": ref}, where=self._place(f"{uri}#{where}"), base=uri)
 
     def files(self) -> dict[str, Any]:
-        """The contents of each file beside the document read so far, by URI."""
+        """The contents of each file read so far (beside the document, or a published
+        schema's copy), by URI."""
         return {uri: resource.contents for uri, resource in self._files.items()}
 
     def base_of(self, uri: str) -> str:
-        """``""`` for the document itself, else the file's path relative to the document's
-        directory (the name messages and translated schemas know it by)."""
+        """``""`` for the document itself, a published schema's URL, else the file's path
+        relative to the document's directory (the name messages and translated schemas
+        know it by)."""
         base = urldefrag(uri).url
+        if is_url(base):
+            return base
         if base == self.base or self._directory is None:
             return ""
         return Path(url2pathname(urlsplit(base).path)).relative_to(self._directory).as_posix()
@@ -146,7 +161,9 @@ class Refs:
     def _place(self, uri: str) -> str:
         """A place as messages name it: a pointer in the document, ``file#pointer`` beside it."""
         base, fragment = urldefrag(uri)
-        return unquote(fragment) if base == self.base else f"{_name(base)}#{unquote(fragment)}"
+        if base == self.base:
+            return unquote(fragment)
+        return f"{base if is_url(base) else _name(base)}#{unquote(fragment)}"
 
     def _resolve(self, target: str, ref: str, where: str) -> Any:
         try:
@@ -170,7 +187,7 @@ class Refs:
     def _retrieve(self, uri: str) -> Resource[Any]:
         found = self._files.get(uri)
         if found is None:
-            path = self._beside(uri)
+            path = self._copy(uri) if is_url(uri) else self._beside(uri)
             try:
                 contents = read_document(path)
             except ContractError:
@@ -181,14 +198,42 @@ class Refs:
             found = self._files[uri] = _OPAQUE.create_resource(contents)
         return found
 
+    def _copy(self, uri: str) -> Path:
+        """The copy this machine keeps of the published schema a URL names."""
+        copies = self._copies or Copies()
+        path = copies.path(uri)
+        if path is None:
+            if uri.startswith(PUBLISHED):
+                raise _Refused("it is not a path OpenLineage publishes schemas at")
+            raise _Refused(
+                "it names a URL, and the kit does not fetch: refs are followed inside the "
+                "document, to files beside it and to OpenLineage's published schemas "
+                f"({PUBLISHED}...) kept in a mirror or the cache, never another URL"
+            )
+        file = copies.file(path)
+        if file is not None:
+            return file
+        if copies.mirror is not None:
+            state = "" if copies.mirror.is_dir() else ", which is not a directory"
+            raise _Refused(
+                f"the mirror {copies.mirror} ({SCHEMAS_ENV}{state}) has no {path}, and the "
+                f"kit does not fetch at load: set {SCHEMAS_ENV} to a mirror that has it"
+            )
+        how = (
+            f"set {SCHEMAS_ENV} to a directory laid out like {PUBLISHED} (a checkout of "
+            "OpenLineage's spec folder)"
+        )
+        if copies.cache_dir is None:
+            raise _Refused(f"no mirror is set, and the kit does not fetch at load: {how}")
+        raise _Refused(
+            f"{SCHEMAS_ENV} is not set and the cache {copies.cache_dir} has no {path}, and "
+            f"the kit does not fetch at load: {how}, or put the schema at "
+            f"{copies.cache_dir / path}"
+        )
+
     def _beside(self, uri: str) -> Path:
         """The file a URI names, if the kit may read it."""
         parts = urlsplit(uri)
-        if parts.scheme not in ("file", ""):
-            raise _Refused(
-                "it names a URL, and the kit does not fetch: refs are followed inside the "
-                "document and to files beside it, never a URL"
-            )
         if self._directory is None:
             raise _Refused("a document not read from a file has no files beside it")
         if parts.netloc not in ("", "localhost") or parts.query:
@@ -201,6 +246,11 @@ class Refs:
         if not path.is_file():
             raise _Refused(f"there is no file {path.name} beside the document")
         return path
+
+
+def is_url(uri: str) -> bool:
+    """Whether a URI names something on the network (not a file, not the document)."""
+    return urlsplit(uri).scheme not in ("file", "")
 
 
 def _name(uri: str) -> str:
