@@ -17,6 +17,11 @@ invalid) appended to its journal directly, then:
   included), ``GET /_lineage/graph``, and in Chromium from the click on the Lineage
   tab to every node drawn.
 
+* the live views: ``--events`` events (about 2 KB each) posted to ``create_app(...)``
+  through werkzeug's test client, then, a few times over, one more event and
+  ``GET /_lineage/runs``, and one more and ``GET /_lineage/graph`` (what the
+  console asks for each time new requests arrive). ``--live-only`` runs just this.
+
 Targets (issue 14): the first screen under 1 s, the graph laid out under 2 s.
 The run is bounded: it stops at a minute or so on a 2-core machine.
 """
@@ -43,11 +48,14 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from lineage_contract import Contract, Validator
-from lineage_contract.mock import MockServer, Record
+from werkzeug.test import Client
+
+from lineage_contract.mock import MockServer, Record, create_app
 from lineage_contract.mock._console import lineage_views, record_entries
 
 ROOT = Path(__file__).resolve().parents[1]
 START = orjson.loads((ROOT / "fixtures" / "valid" / "start.json").read_bytes())
+WIDE = orjson.loads((ROOT / "fixtures" / "valid" / "complete-with-datasets.json").read_bytes())
 FIRST_SCREEN_S = 1.0
 GRAPH_S = 2.0
 
@@ -140,6 +148,54 @@ def graph_events(jobs: int, datasets: int) -> list[dict[str, Any]]:
     return events
 
 
+def live_event(n: int) -> dict[str, Any]:
+    """The n-th event of the live views' journal (about 2 KB): START then COMPLETE of a run
+    of one of 300 jobs, each reading one dataset and writing one."""
+    event = copy.deepcopy(WIDE)
+    event["eventType"] = "START" if n % 2 == 0 else "COMPLETE"
+    event["eventTime"] = f"2024-05-01T12:{n // 2 % 60:02d}:{n % 2:02d}Z"
+    event["run"]["runId"] = str(uuid.UUID(int=n // 2))
+    event["job"]["name"] = f"job_{n // 2 % 300}"
+    event["inputs"][0]["name"] = f"shop.public.table_{n // 2 % 300}"
+    event["outputs"][0]["name"] = f"warehouse.daily_{n // 2 % 300}"
+    return event
+
+
+def live_views(events: int, journal: str, rounds: int, scratch: Path) -> None:
+    """After ``events`` records, one more event, then GET runs (and graph): the console's poll."""
+    path = None if journal == "memory" else scratch / "live.db"
+    app = create_app(journal=path, journal_limit=max(10_000, events + 4 * rounds))
+    client = Client(app)
+    headers = {"Authorization": "Bearer t"}
+    began = time.perf_counter()
+    for n in range(events):
+        client.post("/api/v1/lineage", json=live_event(n), headers=headers)
+    size = len(orjson.dumps(live_event(0)))
+    print(
+        f"live: {app.journal.count:,} events of {size:,} bytes posted ({journal}) "
+        f"in {time.perf_counter() - began:.1f} s"
+    )
+    posted = events
+    for view in ("runs", "graph"):
+        began = time.perf_counter()
+        client.get(f"/_lineage/{view}")  # the first call after the posts reads them all
+        print(f"first GET /_lineage/{view}: {(time.perf_counter() - began) * 1000:7.1f} ms")
+        times = []
+        for _ in range(rounds):
+            client.post("/api/v1/lineage", json=live_event(posted), headers=headers)
+            posted += 1
+            began = time.perf_counter()
+            answer = client.get(f"/_lineage/{view}")
+            times.append(time.perf_counter() - began)
+            assert answer.status_code == 200, answer.status_code
+        print(
+            f"after {events:,} records, one more event, then GET /_lineage/{view}: "
+            f"{min(times) * 1000:7.1f} ms (best of {rounds}, median "
+            f"{sorted(times)[len(times) // 2] * 1000:.1f} ms)"
+        )
+    app.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=10_000)
@@ -147,7 +203,13 @@ def main() -> None:
     parser.add_argument("--datasets", type=int, default=500)
     parser.add_argument("--journal", choices=("memory", "sqlite"), default="memory")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--live-only", action="store_true")
     args = parser.parse_args()
+    if args.live_only:
+        with TemporaryDirectory() as scratch:
+            live_views(args.events, args.journal, args.rounds, Path(scratch))
+        return
     contract = Contract.load()
     validator = Validator(contract)
     driver = chromium()
