@@ -73,12 +73,22 @@ def write_report(
     for number, item in enumerate(items, 1):
         item["id"] = number
     entries = (
-        (item["id"], item["event"], None, item["violations"], item["valid"])
+        (item["id"], item["event"], None, item["violations"], _draws(item))
         for item in items
         if item["event"] is not None
     )
     runs, graph = lineage_views(entries, contract, ended=True)
     Path(path).write_text(report_html(items, runs=runs, graph=graph, title=title), "utf-8")
+
+
+def _draws(item: dict[str, Any]) -> bool:
+    """Whether an item draws lineage: it keeps the contract and, when it is a request a
+    mock answered (a file's event has no method), that answer was a success, as the
+    mock's own views take it (:attr:`Record.accepted`)."""
+    status = item["status"]
+    return bool(item["valid"]) and (
+        not item["method"] or (status is not None and 200 <= status < 300)
+    )
 
 
 def record_items(records: Iterable[Record], contract: Contract) -> list[dict[str, Any]]:

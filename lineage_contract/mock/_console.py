@@ -19,7 +19,7 @@ import functools
 import hashlib
 import importlib.resources
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 from werkzeug.wrappers import Response
@@ -30,7 +30,7 @@ from ..validation import Level
 from ._journal import Journal, Record
 
 if TYPE_CHECKING:
-    from ..lineage import Tracer
+    from ..lineage import Trace, Tracer
 
 __all__ = [
     "ASSETS",
@@ -202,60 +202,132 @@ def _hash(text: str) -> str:
 
 Entry = tuple[Any, Any, "bytes | None", list[dict[str, Any]], bool]
 """One event for the lineage views: where it is (a record id), the parsed event, its bytes
-when known, its findings (``Violation.to_dict()`` s) and whether it keeps the contract."""
+when known, its findings (``Violation.to_dict()`` s) and whether it draws lineage (keeps the
+contract and, for a request to a mock, was accepted: see :attr:`Record.accepted`)."""
+
+Key = tuple[str, str, str]
+"""A graph node: ``(kind, namespace, name)``."""
+
+
+class Spot(NamedTuple):
+    """Where a finding's pointer in an event lands: the event's job and its datasets."""
+
+    job: Key | None
+    inputs: tuple[Key | None, ...]
+    """The node of each ``/inputs/N`` (None where that item is not an object)."""
+    outputs: tuple[Key | None, ...]
+
+
+class Fact(NamedTuple):
+    """What the lineage views keep of one event: small, and never the event itself."""
+
+    where: Any
+    spot: Spot
+    own: tuple[tuple[Key | None, dict[str, Any]], ...]
+    """The event's own findings, each with the node its pointer lands on."""
+    trace: Trace | None
+    """None for an event that draws no lineage."""
+    facets: tuple[tuple[tuple[str, str], dict[str, Any]], ...] = ()
+    """``((namespace, name), facets)`` of each of its datasets that has facets."""
+
+
+def fact(tracer: Tracer, entry: Entry) -> Fact:
+    """What the views need of one entry, read once."""
+    where, event, body, violations, draws = entry
+    spot = _spot(tracer, event)
+    own = tuple((_node_of(spot, v.get("pointer") or ""), v) for v in violations)
+    if not draws:
+        return Fact(where, spot, own, None)
+    facets = tuple(
+        ((dataset["namespace"], dataset["name"]), named)
+        for dataset in _datasets(event)
+        if isinstance(named := dataset.get("facets"), dict)
+    )
+    return Fact(where, spot, own, tracer.trace(event, body), facets)
+
+
+class Views:
+    """The runs and the lineage graph the console draws, fed :class:`Fact` s in arrival order.
+
+    The graph of :class:`~lineage_contract.lineage.Lineage` (from the events that draw
+    lineage), each node with its findings (those across events and each event's own,
+    placed by pointer: ``/inputs/0/...`` on that dataset, anything else on the event's
+    job) and each dataset with its facets, the latest of each name.
+    """
+
+    def __init__(self, contract: Contract) -> None:
+        from ..lineage import Lineage  # networkx: only when the graph is asked for
+
+        self.lineage: Lineage[Any] = Lineage(contract)
+        self._spots: dict[Any, Spot] = {}
+        self._facets: dict[tuple[str, str], dict[str, Any]] = {}
+        self._placed: list[tuple[Key | None, dict[str, Any]]] = []
+
+    @property
+    def tracer(self) -> Tracer:
+        return self.lineage.tracer
+
+    def add(self, fact: Fact) -> None:
+        self._spots[fact.where] = fact.spot
+        self._placed.extend(fact.own)
+        if fact.trace is None:
+            return
+        self.lineage.add_trace(fact.trace, fact.where)
+        for key, named in fact.facets:
+            self._facets.setdefault(key, {}).update(named)
+
+    def runs(self, *, ended: bool = False) -> list[dict[str, Any]]:
+        """``ended``: no more events will come (open runs are findings)."""
+        return self.lineage.runs.to_list(ended=ended)
+
+    def graph(self, *, ended: bool = False) -> dict[str, Any]:
+        """JSON-ready; a dataset's ``facets`` is the views' own (serialise it before the
+        next :meth:`add`)."""
+        lineage = self.lineage
+        across = [f.to_dict() for f in lineage.findings(ended=ended)]
+        graph = lineage.graph.to_dict()
+        graph["findings"] = across
+        nodes = {(n["kind"], n["namespace"], n["name"]): n for n in graph["nodes"]}
+        for node in graph["nodes"]:
+            node["findings"] = 0
+            node["findingList"] = []
+            if node["kind"] == "dataset":
+                node["facets"] = self._facets.get((node["namespace"], node["name"]), {})
+        spots = self._spots
+        for key, finding in [
+            *self._placed,
+            *((_node_of(spots.get(f.get("where")), f.get("pointer") or ""), f) for f in across),
+        ]:
+            node = nodes.get(key) if key is not None else None
+            if node is not None:
+                node["findings"] += 1
+                node["findingList"].append(finding)
+        return graph
 
 
 def lineage_views(
     entries: Iterable[Entry], contract: Contract, *, ended: bool = False
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The runs and the lineage graph the events tell, as the console draws them.
+    """The runs and the lineage graph the events tell, as the console draws them (see
+    :class:`Views`). ``ended``: no more events will come (open runs are findings)."""
+    views = Views(contract)
+    for entry in entries:
+        views.add(fact(views.tracer, entry))
+    return views.runs(ended=ended), views.graph(ended=ended)
 
-    The graph of :class:`~lineage_contract.lineage.Lineage` (from the events that keep
-    the contract, as the mock's ``/_lineage/graph``), each node with its findings (those
-    across events and each event's own, placed by pointer: ``/inputs/0/...`` on that
-    dataset, anything else on the event's job) and each dataset with its facets, the
-    latest of each name. ``ended``: no more events will come (open runs are findings).
-    """
-    from ..lineage import Lineage  # networkx: only when the graph is asked for
 
-    lineage: Lineage[Any] = Lineage(contract)
-    events: dict[Any, Any] = {}
-    facets: dict[tuple[str, str], dict[str, Any]] = {}
-    placed: list[tuple[Any, dict[str, Any]]] = []
-    for where, event, body, violations, valid in entries:
-        events[where] = event
-        placed.extend((where, v) for v in violations)
-        if not valid:
-            continue
-        lineage.add(event, where, body=body)
-        for dataset in _datasets(event):
-            named = dataset.get("facets")
-            if isinstance(named, dict):
-                facets.setdefault((dataset["namespace"], dataset["name"]), {}).update(named)
-    across = [f.to_dict() for f in lineage.findings(ended=ended)]
-    graph = lineage.graph.to_dict()
-    graph["findings"] = across
-    nodes = {(n["kind"], n["namespace"], n["name"]): n for n in graph["nodes"]}
-    for node in graph["nodes"]:
-        node["findings"] = 0
-        node["findingList"] = []
-        if node["kind"] == "dataset":
-            node["facets"] = facets.get((node["namespace"], node["name"]), {})
-    for where, finding in [*placed, *((f.get("where"), f) for f in across)]:
-        key = _node_of(lineage.tracer, events.get(where), finding.get("pointer") or "")
-        node = nodes.get(key) if key is not None else None
-        if node is not None:
-            node["findings"] += 1
-            node["findingList"].append(finding)
-    return lineage.runs.to_list(ended=ended), graph
+def record_entry(record: Record, event: Any) -> Entry:
+    """A parsed record as :func:`lineage_views` takes it, with its ``event`` (parsed by
+    the caller, who may not want it kept on the record)."""
+    violations = [v.to_dict() for v in record.violations]
+    return record.id, event, record.body, violations, record.accepted
 
 
 def record_entries(records: Iterable[Record]) -> Iterator[Entry]:
     """The parsed records of a journal as :func:`lineage_views` takes them."""
     for record in records:
         if record.parsed:
-            violations = [v.to_dict() for v in record.violations]
-            yield record.id, record.event, record.body, violations, record.valid
+            yield record_entry(record, record.event)
 
 
 _SIDES = ("inputs", "outputs")
@@ -275,20 +347,40 @@ def _datasets(event: Any) -> Iterator[dict[str, Any]]:
                 yield item
 
 
-def _node_of(tracer: Tracer, event: Any, pointer: str) -> tuple[str, str, str] | None:
-    """The graph node a finding at ``pointer`` in ``event`` is about: a dataset or the job."""
+_NOWHERE = Spot(None, (), ())
+
+
+def _spot(tracer: Tracer, event: Any) -> Spot:
     from ..lineage import DATASET, JOB
 
+    if not isinstance(event, dict):
+        return _NOWHERE
+    sides = []
+    for side in _SIDES:
+        items = event.get(side)
+        sides.append(
+            tuple(
+                (DATASET, str(item.get("namespace")), str(item.get("name")))
+                if isinstance(item, dict)
+                else None
+                for item in (items if isinstance(items, list) else ())
+            )
+        )
+    job = tracer.job(event)
+    return Spot(None if job is None else (JOB, job[0], "/".join(job[1:])), sides[0], sides[1])
+
+
+def _node_of(spot: Spot | None, pointer: str) -> Key | None:
+    """The graph node a finding at ``pointer`` in an event is about: a dataset or the job."""
+    if spot is None:
+        return None
     try:
         parts = unpointer(pointer)
     except ValueError:
         parts = []
-    if isinstance(event, dict) and len(parts) >= 2 and parts[0] in _SIDES:
-        items = event.get(parts[0])
+    if len(parts) >= 2 and parts[0] in _SIDES:
+        items = spot.inputs if parts[0] == _SIDES[0] else spot.outputs
         index = int(parts[1]) if parts[1].isdigit() else -1
-        if isinstance(items, list) and 0 <= index < len(items):
-            item = items[index]
-            if isinstance(item, dict):
-                return (DATASET, str(item.get("namespace")), str(item.get("name")))
-    job = tracer.job(event) if event is not None else None
-    return None if job is None else (JOB, job[0], "/".join(job[1:]))
+        if 0 <= index < len(items) and (key := items[index]) is not None:
+            return key
+    return spot.job

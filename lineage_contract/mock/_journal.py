@@ -120,6 +120,13 @@ class Record:
             self._event = parse_json(self.body) if self.parsed else None
         return self._event
 
+    def parse(self) -> Any:
+        """The event, without keeping it on the record (for a reader that keeps only
+        what it needs of it: a held journal then costs its bodies, not their trees)."""
+        if self._event is not _UNSET:
+            return self._event
+        return parse_json(self.body) if self.parsed else None
+
     @property
     def text(self) -> str:
         """The body as text (invalid UTF-8 replaced)."""
