@@ -46,10 +46,9 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
-
-from lineage_contract import Contract, Validator
 from werkzeug.test import Client
 
+from lineage_contract import Contract, Validator
 from lineage_contract.mock import MockServer, Record, create_app
 from lineage_contract.mock._console import lineage_views, record_entries
 

@@ -393,12 +393,12 @@ class LineageServer:
     @property
     def runs(self) -> list[dict[str, Any]]:
         """Each run of the accepted events: state, duration, parent, events, findings."""
-        return self.server.app.lineage().runs.to_list()
+        return self.server.app.live.view(lambda views: views.runs())
 
     @property
     def graph(self) -> dict[str, Any]:
         """The lineage graph the accepted events draw: ``nodes``, ``edges``, ``columns``."""
-        return self.server.app.lineage().graph.to_dict()
+        return self.server.app.live.view(lambda views: views.lineage.graph.to_dict())
 
     def assert_lineage(
         self,
@@ -440,7 +440,7 @@ class LineageServer:
 
         return [
             f
-            for f in self.server.app.lineage().findings()
+            for f in self.server.app.live.view(lambda views: views.lineage.findings())
             if f.final and f.violation.kind is Kind.LIFECYCLE
         ]
 

@@ -85,6 +85,7 @@ from ..validation import (
 )
 from ..validation._request import fold_slashes, target_path
 from . import _console
+from ._console import Views
 from ._faults import DEFAULT_MAX_DELAY, Fault, FaultError, Faults, SharedFaults, parse_fault
 from ._forward import Forwarded, Forwarder, Forwarding
 from ._headers import HeaderKeeper
@@ -99,6 +100,7 @@ from ._journal import (
     open_journal,
     records_json,
 )
+from ._live import LiveViews
 from ._problems import Answers, MethodNotAllowed, Problem, Unauthorized, problem_class
 
 if TYPE_CHECKING:
@@ -256,6 +258,8 @@ class MockApp:
         self.page_bytes = page_bytes
         self.max_admin_body_size = max_admin_body_size
         self.forwarder = Forwarder(forward, path=contract.path) if forward is not None else None
+        self.live = LiveViews(contract, journal)
+        """The runs and the graph of the journal, folded as records arrive."""
 
     # -- WSGI -----------------------------------------------------------------
 
@@ -562,18 +566,13 @@ class MockApp:
 
     def lineage(self) -> Lineage[int]:
         """Runs and the lineage graph of the events accepted (valid and answered with
-        success: one answered with an injected 503 was not taken), in arrival order.
+        success: one answered with an injected 503 was not taken), in arrival order:
+        the caller's own, from what :attr:`live` keeps of each record (see :mod:`._live`).
 
-        Built from the journal on each call, so that every worker process sees
+        Read from the journal on each call, so that every worker process sees
         what the others recorded.
         """
-        from ..lineage import Lineage
-
-        found: Lineage[int] = Lineage(self.contract)
-        for record in self.journal.records(valid=True):
-            # An empty batch is no event.
-            if record.parsed and record.accepted and type(record.event) is dict:
-                found.add(record.event, record.id, body=record.body)
+        found: Lineage[int] = self.live.snapshot().lineage
         return found
 
     def _get_runs(self, request: Request) -> Response:
@@ -581,18 +580,18 @@ class MockApp:
         job, state = query.text("job"), query.text("state")
         runs = [
             run
-            for run in self.lineage().runs.to_list()
+            for run in self.live.view(Views.runs)
             if (job is None or run["job"] == job or str(run["job"]).endswith("/" + job))
             and (state is None or run["state"] == state)
         ]
         return _json_response(orjson.dumps(runs))
 
     def _get_graph(self, request: Request) -> Response:
-        """The lineage graph, each node with its findings and each dataset with its facets."""
+        """The lineage graph of the events accepted (as the runs), each node with its
+        findings (the events' own, whether accepted or not, and those across events) and
+        each dataset with its facets."""
         _Query(request, ())
-        entries = _console.record_entries(self.journal.records())
-        _, graph = _console.lineage_views(entries, self.contract)
-        return _json_response(orjson.dumps(graph))
+        return _json_response(self.live.view(lambda views: orjson.dumps(views.graph())))
 
     def _get_ui(self, request: Request) -> Response:
         return _console.page_response()
