@@ -196,7 +196,7 @@ def live_views(events: int, journal: str, rounds: int, scratch: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--jobs", type=int, default=200)
     parser.add_argument("--datasets", type=int, default=500)
