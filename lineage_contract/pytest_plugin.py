@@ -152,10 +152,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.fixture(scope="session")
 def lineage_contract(pytestconfig: pytest.Config) -> Contract:
-    """The contract the session tests against (``--lineage-spec`` or the bundled one)."""
+    """The contract the session tests against (``--lineage-spec`` or the bundled one);
+    its ``$ref`` s to published OpenLineage schemas read the ``lineage_schemas`` mirror."""
     from .contract import Contract
 
-    return Contract.load(spec_path(pytestconfig))
+    mirror = _ini_path(pytestconfig, SCHEMAS_OPTION)
+    return Contract.load(spec_path(pytestconfig), mirror=mirror)
 
 
 @pytest.fixture(scope="session")

@@ -549,3 +549,52 @@ def test_the_load_cache_keeps_apart_what_each_mirror_gives(
         Contract.load(path)
     monkeypatch.setenv("LINEAGE_CONTRACT_SCHEMAS", str(MIRROR))
     assert Contract.load(path) is loaded
+
+
+_BAD_EVENT = (
+    "OpenLineage-compatibility-tests__consumer-scenarios-simple_run_event-events-"
+    "simple_run_event.json"
+)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_validate_schemas_reads_published_schemas_for_the_contract_too(
+    tmp_path: Path,
+    no_mirror: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    jobs: str,
+) -> None:
+    # No LINEAGE_CONTRACT_SCHEMAS: --schemas alone says where the contract's URL ref is.
+    from lineage_contract.cli import main
+    from lineage_contract.files import _sources
+
+    monkeypatch.setattr(_sources, "PARALLEL_MIN_BYTES", 1)
+    monkeypatch.setattr(_sources, "CHUNK_BYTES", 2_000)
+    spec = _published(tmp_path)
+    events = tmp_path / "events.jsonl"
+    line = json.dumps(json.loads((EVENTS / _BAD_EVENT).read_bytes())) + "\n"
+    events.write_text(line * 3)
+    argv = ["validate", "--spec", str(spec), "--jobs", jobs, "--no-conformance", "--no-lineage"]
+    assert main([*argv, str(events)]) == 2  # without a mirror the contract cannot load
+    assert "LINEAGE_CONTRACT_SCHEMAS" in capsys.readouterr().err
+    assert main([*argv, "--schemas", str(MIRROR), "-f", "json", str(events)]) == 1
+    failures = json.loads(capsys.readouterr().out)["files"][0]["failures"]
+    assert [sorted(v["pointer"] for v in f["violations"]) for f in failures] == [
+        ["/producer", "/run/runId"]
+    ] * 3
+
+
+def test_the_plugins_lineage_schemas_reads_published_schemas_for_the_contract(
+    pytester: pytest.Pytester, tmp_path: Path, no_mirror: Path
+) -> None:
+    spec = _published(tmp_path)
+    pytester.makeini(f"[pytest]\nlineage_spec = {spec}\nlineage_schemas = {MIRROR}\n")
+    pytester.makepyfile(
+        f"""
+        def test_it(lineage_contract):
+            assert str(lineage_contract.copies.mirror) == {str(MIRROR)!r}
+            assert lineage_contract.request_schema["$ref"].startswith("#/$defs/https:")
+        """
+    )
+    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)

@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     from ..mock import MockServer
 
     try:
-        contract = Contract.load(args.spec)
+        contract = Contract.load(args.spec, mirror=args.schemas)
         token = secrets.token_urlsafe(18)
         server = MockServer(
             contract=contract,

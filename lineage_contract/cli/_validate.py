@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
 
     spec_settings = conformance_settings(args)
     try:
-        contract = Contract.load(args.spec, operation=args.operation)
+        contract = Contract.load(args.spec, operation=args.operation, mirror=args.schemas)
         check = spec_settings.event_check(contract) if spec_settings is not None else None
         validator = Validator(contract, conformance=check)
     except ContractError as exc:

@@ -80,6 +80,8 @@ class Contract:
         self.document = document
         self.source = source
         self.refs = parsed.refs
+        self.copies: Copies = parsed.copies
+        """Where the published OpenLineage schemas its ``$ref`` s name were read from."""
         """Every pointer and ``$ref`` into the document resolves through this."""
         self.path, self.method, self.operation = found.path, found.method, found.operation
         self.operation_id: str = found.operation_id
@@ -152,21 +154,25 @@ class Contract:
 
     @classmethod
     def load(
-        cls, source: str | os.PathLike[str] | None = None, *, operation: str | None = None
+        cls,
+        source: str | os.PathLike[str] | None = None,
+        *,
+        operation: str | None = None,
+        mirror: str | os.PathLike[str] | None = None,
     ) -> Contract:
         """Load a JSON or YAML document, or a profile by name (default: ``oleander``).
 
-        Cached per file state and copies of the published schemas (the mirror
-        ``LINEAGE_CONTRACT_SCHEMAS`` names, the cache), then per operation.
+        ``$ref`` s to published OpenLineage schemas are read from ``mirror`` (default:
+        the one ``LINEAGE_CONTRACT_SCHEMAS`` names), else the user's cache. Cached per
+        file state and copies of the published schemas, then per operation.
         """
         path = document_path(source)
         try:
             stat = path.stat()
         except OSError as exc:
             raise ContractError(f"cannot read contract {path}: {exc.strerror or exc}") from exc
-        parsed = _load_cached(
-            str(path.resolve()), stat.st_mtime_ns, stat.st_size, Copies.from_env()
-        )
+        copies = Copies.from_env() if mirror is None else Copies.of_mirror(Path(mirror))
+        parsed = _load_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size, copies)
         return parsed.contract_for(parsed.pick(operation))
 
     @classmethod
@@ -256,6 +262,7 @@ class _Parsed:
     ) -> None:
         self.document = document
         self.source = source
+        self.copies = copies
         self.refs = Refs(document, source=source, file=file, copies=copies)
         _check_document(document, source, self.refs)
         self.components: Mapping[str, Any] = document.get("components", {}).get("schemas", {})

@@ -130,6 +130,11 @@ class Copies:
         """The mirror :data:`SCHEMAS_ENV` names, and the user's cache."""
         return cls(mirror_from_env(environ), default_cache_dir(environ))
 
+    @classmethod
+    def of_mirror(cls, mirror: Path, environ: Mapping[str, str] = os.environ) -> Copies:
+        """``mirror``, and the user's cache."""
+        return cls(mirror, default_cache_dir(environ))
+
     @functools.cached_property
     def catalog(self) -> Catalog:
         return Catalog.of_mirror(self.mirror) if self.mirror is not None else Catalog()

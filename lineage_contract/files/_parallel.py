@@ -12,6 +12,7 @@ import os
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 from ..contract._document import Contract
@@ -94,9 +95,10 @@ def start_worker(
     tracing: bool = False,
     conformance: Settings | None = None,
     operation: str | None = None,
+    mirror: Path | None = None,
 ) -> None:
     global _worker_validator, _worker_trace
-    contract = Contract.load(spec, operation=operation)
+    contract = Contract.load(spec, operation=operation, mirror=mirror)
     check = conformance.event_check(contract) if conformance is not None else None
     _worker_validator = Validator(contract, conformance=check)
     if tracing:

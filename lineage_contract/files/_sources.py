@@ -340,7 +340,14 @@ class Judge:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.jobs,
                 initializer=start_worker,
-                initargs=(self.spec, self.tracing, self.conformance, self.operation),
+                initargs=(
+                    self.spec,
+                    self.tracing,
+                    self.conformance,
+                    self.operation,
+                    # The workers read published schemas from where this process did.
+                    self.validator.contract.copies.mirror,
+                ),
             )
         pool = self._pool
         futures = [

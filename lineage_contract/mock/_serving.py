@@ -193,7 +193,8 @@ class ServeOptions:
     def build_app(self, on_record: Callable[[Record], None] | None = None) -> MockApp:
         from ._app import create_app
 
-        contract = Contract.load(self.spec) if self.spec else Contract.load()
+        mirror = self.conformance.mirror if self.conformance else None
+        contract = Contract.load(self.spec, mirror=mirror)
         return create_app(
             contract,
             tokens=self.tokens,
